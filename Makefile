@@ -1,0 +1,50 @@
+# Root&Route — one entry point for set-up, demo, tests and benchmarks.
+# Every target that needs Python depends on `setup`, so each works alone on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMP := $(VENV)/.installed
+PKGS := $(wildcard src/*_pkg)
+# Headless MuJoCo rendering (osmesa fails on these machines).
+export MUJOCO_GL := egl
+export PYOPENGL_PLATFORM := egl
+
+.PHONY: setup demo test lint format bench constraints clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt $(foreach p,$(PKGS),$(p)/setup.py $(p)/package.xml)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -r requirements.txt -c constraints.txt
+	$(PIP) install -q --no-deps --no-build-isolation $(foreach p,$(PKGS),-e $(p))
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/rootroute grade src/curriculum_pkg/assignments/plating_stations/reference \
+		--assignment plating_stations --out runs/demo
+
+test: setup lint
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup
+	$(PY) benchmarks/bench_sim.py
+
+# Re-pin after editing requirements.txt: resolves in a scratch venv and rewrites constraints.txt.
+constraints:
+	rm -rf /tmp/rootroute-pin && $(PYTHON) -m venv /tmp/rootroute-pin
+	/tmp/rootroute-pin/bin/pip install -q -r requirements.txt
+	{ echo "# Every Python dependency of Root&Route, pinned. Regenerate with: make constraints"; \
+	  /tmp/rootroute-pin/bin/pip freeze --all | grep -v '^pip=='; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

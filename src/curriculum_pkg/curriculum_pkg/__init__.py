@@ -1,0 +1,1 @@
+"""Scenarios, assignments, the sandboxed grader, scoring, reports and the rootroute CLI."""

@@ -1,0 +1,1 @@
+"""Camera and lidar processing, ArUco markers and ONNX inference (filled by a later issue)."""

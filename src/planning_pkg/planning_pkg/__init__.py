@@ -1,0 +1,1 @@
+"""Occupancy grids, global planner, path follower, arm kinematics (filled by a later issue)."""

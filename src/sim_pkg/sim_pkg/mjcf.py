@@ -1,0 +1,353 @@
+"""Scenario world + robot profile -> a readable MJCF document.
+
+Collision filtering (MuJoCo: two geoms collide if contype_a & conaffinity_b or the reverse):
+  world geoms  contype=1 conaffinity=2   (walls, tanks, panels and the floor)
+  robot geoms  contype=2 conaffinity=1   (so the robot hits the world but never itself)
+Geom groups: 0 = solid world (what the lidar sees), 1 = robot, 2 = floor markings (zones).
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+
+from sim_pkg.profile import RobotProfile
+from sim_pkg.worldspec import Block, WorldSpec
+
+WORLD_GROUP, ROBOT_GROUP, MARKING_GROUP = 0, 1, 2
+ROBOT_ROOT_BODY = "base_footprint"
+
+_ZONE_RGBA = {
+    "keep_out": "0.85 0.1 0.1 0.35",
+    "slow": "0.95 0.75 0.1 0.3",
+    "hot": "1.0 0.4 0.0 0.35",
+}
+
+
+def _fmt(*values: float) -> str:
+    return " ".join(f"{v:.6g}" for v in values)
+
+
+def _sub(parent: ET.Element, tag: str, **attrs) -> ET.Element:
+    return ET.SubElement(parent, tag, {k.rstrip("_"): str(v) for k, v in attrs.items()})
+
+
+def _block(parent: ET.Element, block: Block, cls: str) -> None:
+    cx, cy = block.center_xy
+    _sub(
+        parent,
+        "geom",
+        name=block.name,
+        class_=cls,
+        type="box",
+        pos=_fmt(cx, cy, block.height_m / 2),
+        size=_fmt(block.size_xy[0] / 2, block.size_xy[1] / 2, block.height_m / 2),
+        euler=_fmt(0, 0, math.degrees(block.yaw_rad)),
+        rgba=_fmt(*block.rgba),
+    )
+
+
+def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
+    raw = profile.raw
+    base, arm = raw["base"], raw["arm"]
+    start = spec.robot_start
+    root = _sub(
+        world,
+        "body",
+        name=ROBOT_ROOT_BODY,
+        childclass="robot",
+        pos=_fmt(start.x, start.y, 0.0),
+        euler=_fmt(0, 0, math.degrees(start.yaw)),
+    )
+    _sub(root, "freejoint", name="base_free")
+    _sub(root, "site", name="base_footprint_site", pos="0 0 0", size="0.01")
+    link = _sub(root, "body", name="base_link", pos=_fmt(0, 0, base["base_link_height_m"]))
+    cx, cy, cz = base["chassis_center_m"]
+    sx, sy, sz = base["chassis_size_m"]
+    # The chassis box sits 5 mm higher than the URDF's so it clears the floor on its casters.
+    _sub(
+        link,
+        "geom",
+        name="chassis",
+        type="box",
+        pos=_fmt(cx, cy, cz + 0.005),
+        size=_fmt(sx / 2, sy / 2, sz / 2 - 0.005),
+        mass=base["chassis_mass_kg"],
+        rgba="0.2 0.2 0.22 1",
+    )
+    r = profile.wheel_radius_m
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        wheel = _sub(
+            link,
+            "body",
+            name=f"wheel_{side}_link",
+            pos=_fmt(0, sign * base["wheel_y_m"], base["wheel_z_m"]),
+        )
+        # Positive joint velocity rolls the robot forward on both wheels (turtlebot3_node convention).
+        # armature: the XM430 rotor inertia reflected through its 212.6:1 gearbox (~5e-3 kg m^2).
+        _sub(
+            wheel,
+            "joint",
+            name=f"wheel_{side}_joint",
+            type="hinge",
+            axis="0 1 0",
+            damping="0.002",
+            armature="0.005",
+        )
+        _sub(
+            wheel,
+            "geom",
+            name=f"wheel_{side}",
+            class_="wheel",
+            type="cylinder",
+            size=_fmt(r, base["wheel_width_m"] / 2),
+            zaxis="0 1 0",
+            mass=base["wheel_mass_kg"],
+        )
+    caster_z = base["caster_radius_m"] - base["base_link_height_m"]
+    for i, (x, y) in enumerate(base["caster_xy_m"]):
+        _sub(
+            link,
+            "geom",
+            name=f"caster_{i}",
+            class_="caster",
+            type="sphere",
+            pos=_fmt(x, y, caster_z),
+            size=_fmt(base["caster_radius_m"]),
+            mass="0.005",
+        )
+    lid = raw["lidar"]["mount_xyz_m"]
+    _sub(
+        link,
+        "geom",
+        name="lds",
+        type="cylinder",
+        pos=_fmt(lid[0] + 0.015, lid[1], lid[2] - 0.0065),
+        size="0.055 0.0158",
+        mass="0.114",
+        rgba="0.1 0.1 0.1 1",
+    )
+    _sub(link, "site", name="lidar_site", pos=_fmt(*lid), size="0.005")
+    cam = raw["camera"]["mount_xyz_m"]
+    # MuJoCo cameras look along their -z with +y up: xyaxes below aims it along base_link +x.
+    _sub(
+        link,
+        "camera",
+        name="front_camera",
+        pos=_fmt(*cam),
+        xyaxes="0 -1 0 0 0 1",
+        fovy=_fmt(math.degrees(profile.camera_vfov_rad)),
+    )
+
+    # OpenMANIPULATOR-X: link1 fixed on the chassis, joint1 yaw, joints 2-4 pitch, two fingers.
+    parent = _sub(link, "body", name="link1", pos=_fmt(*arm["mount_xyz_m"]))
+    _sub(
+        parent,
+        "geom",
+        name="link1_geom",
+        type="box",
+        pos="0 0 0.017",
+        size="0.023 0.014 0.012",
+        mass=arm["link_mass_kg"][0],
+    )
+    offsets = [
+        arm["joint1_offset_m"],
+        arm["joint2_offset_m"],
+        arm["joint3_offset_m"],
+        arm["joint4_offset_m"],
+    ]
+    axes = ["0 0 1", "0 1 0", "0 1 0", "0 1 0"]
+    shapes = [  # collision boxes of link2..link5 from the URDF (centre, half sizes)
+        ("0 0 0.0475", "0.014 0.017 0.023"),
+        ("0 0 0.09265", "0.012 0.017 0.062"),
+        ("0.0675 0 0", "0.0675 0.017 0.012"),
+        ("0.0555 0 0.007", "0.0275 0.03 0.02"),
+    ]
+    for i, joint in enumerate(profile.arm_joints):
+        body = _sub(parent, "body", name=f"link{i + 2}", pos=_fmt(*offsets[i]))
+        _sub(
+            body,
+            "joint",
+            name=joint.name,
+            class_="arm_joint",
+            axis=axes[i],
+            range=_fmt(joint.lower, joint.upper),
+        )
+        _sub(
+            body,
+            "geom",
+            name=f"link{i + 2}_geom",
+            type="box",
+            pos=shapes[i][0],
+            size=shapes[i][1],
+            mass=arm["link_mass_kg"][min(i + 1, 4)],
+            rgba="0.75 0.75 0.78 1",
+        )
+        parent = body
+    _sub(parent, "site", name="end_effector", pos=_fmt(*arm["end_effector_offset_m"]), size="0.005")
+    fx, fy, fz = arm["gripper_finger_offset_m"]
+    grip = profile.gripper
+    for name, sign in ((grip.name, 1.0), (profile.gripper_mimic_joint, -1.0)):
+        side = "left" if sign > 0 else "right"
+        finger = _sub(parent, "body", name=f"gripper_{side}_link", pos=_fmt(fx, sign * fy, fz))
+        _sub(
+            finger,
+            "joint",
+            name=name,
+            type="slide",
+            axis=_fmt(0, sign, 0),
+            range=_fmt(grip.lower, grip.upper),
+            damping="2",
+            armature="0.01",
+        )
+        _sub(
+            finger,
+            "geom",
+            name=f"gripper_{side}_geom",
+            type="box",
+            pos=_fmt(0.035, sign * 0.0075, 0),
+            size="0.02 0.006 0.012",
+            mass="0.01",
+            friction="1.5 0.02 0.001",
+            rgba="0.3 0.3 0.3 1",
+        )
+
+
+def build_mjcf(spec: WorldSpec, profile: RobotProfile, model_name: str = "rootroute_world") -> str:
+    """Return the MJCF XML text for one scenario world with the robot at its start pose."""
+    mj = ET.Element("mujoco", model=model_name)
+    _sub(mj, "compiler", angle="radian", autolimits="true")
+    _sub(mj, "option", timestep=_fmt(profile.physics_timestep_s), integrator="implicitfast")
+    visual = _sub(mj, "visual")
+    # A lean scene: software EGL rendering pays for every shadow, reflection and skybox pixel.
+    _sub(visual, "quality", shadowsize="0")
+    _sub(visual, "headlight", ambient="0.45 0.45 0.45", diffuse="0.5 0.5 0.5", specular="0 0 0")
+    _sub(
+        visual,
+        "global",
+        offwidth=str(max(640, profile.camera_width_px)),
+        offheight=str(max(480, profile.camera_height_px)),
+    )
+
+    default = _sub(mj, "default")
+    wcls = _sub(default, "default", class_="world")
+    _sub(
+        wcls,
+        "geom",
+        contype="1",
+        conaffinity="2",
+        group=str(WORLD_GROUP),
+        friction="0.8 0.005 0.0001",
+    )
+    rcls = _sub(default, "default", class_="robot")
+    _sub(rcls, "geom", contype="2", conaffinity="1", group=str(ROBOT_GROUP), density="0")
+    wheel = _sub(rcls, "default", class_="wheel")
+    _sub(
+        wheel,
+        "geom",
+        friction=_fmt(profile.raw["drive"]["wheel_friction"], 0.005, 0.0001),
+        rgba="0.1 0.1 0.1 1",
+        condim="3",
+        priority="1",
+    )
+    caster = _sub(rcls, "default", class_="caster")
+    # priority: a contact takes the higher-priority geom's condim and friction, not the max of both.
+    _sub(caster, "geom", friction="0 0 0", condim="1", priority="1", rgba="0.5 0.5 0.5 1")
+    armj = _sub(rcls, "default", class_="arm_joint")
+    _sub(armj, "joint", type="hinge", damping="0.5", armature="0.01")
+    mark = _sub(default, "default", class_="marking")
+    _sub(mark, "geom", contype="0", conaffinity="0", group=str(MARKING_GROUP))
+
+    world = _sub(mj, "worldbody")
+    _sub(
+        world,
+        "light",
+        name="ceiling",
+        pos="0 0 6",
+        dir="0 0 -1",
+        directional="true",
+        castshadow="false",
+        diffuse="0.5 0.5 0.5",
+    )
+    lx, ly = spec.floor_size_xy
+    _sub(
+        world,
+        "geom",
+        name="floor",
+        class_="world",
+        type="plane",
+        pos=_fmt(lx / 2, ly / 2, 0),
+        size=_fmt(lx / 2 + 1, ly / 2 + 1, 0.1),
+        rgba="0.62 0.64 0.6 1",
+    )
+    for zone_i, zone in enumerate(spec.zones):
+        _sub(
+            world,
+            "geom",
+            name=f"zone_{zone_i}_{zone.kind}",
+            class_="marking",
+            type="box",
+            pos=_fmt(zone.center_xy[0], zone.center_xy[1], 0.0015),
+            size=_fmt(zone.size_xy[0] / 2, zone.size_xy[1] / 2, 0.001),
+            rgba=_ZONE_RGBA[zone.kind],
+        )
+    for block in spec.walls + spec.obstacles:
+        _block(world, block, "world")
+    for st in spec.stations:
+        px, py = st.panel_xy
+        # A station is a post carrying its marker plate, facing back towards the stop point.
+        _sub(
+            world,
+            "geom",
+            name=f"station_{st.id}",
+            class_="world",
+            type="box",
+            pos=_fmt(px, py, 0.3),
+            size="0.03 0.2 0.3",
+            euler=_fmt(0, 0, math.degrees(st.facing_rad)),
+            rgba="0.95 0.8 0.1 1",
+        )
+    _robot(world, profile, spec)
+
+    eq = _sub(mj, "equality")
+    _sub(
+        eq,
+        "joint",
+        name="gripper_mimic",
+        joint1=profile.gripper_mimic_joint,
+        joint2=profile.gripper.name,
+        polycoef="0 1 0 0 0",
+    )
+    act = _sub(mj, "actuator")
+    torque = profile.raw["drive"]["wheel_max_torque_nm"]
+    for side in ("left", "right"):
+        _sub(
+            act,
+            "velocity",
+            name=f"wheel_{side}_motor",
+            joint=f"wheel_{side}_joint",
+            kv="1.0",
+            forcerange=_fmt(-torque, torque),
+        )
+    kp = profile.raw["arm"]["position_kp"]
+    for joint in profile.arm_joints:
+        _sub(
+            act,
+            "position",
+            name=f"{joint.name}_servo",
+            joint=joint.name,
+            kp=_fmt(kp),
+            ctrlrange=_fmt(joint.lower, joint.upper),
+            forcerange="-4.1 4.1",
+        )
+    _sub(
+        act,
+        "position",
+        name="gripper_servo",
+        joint=profile.gripper.name,
+        kp="200",
+        ctrlrange=_fmt(profile.gripper.lower, profile.gripper.upper),
+        forcerange="-10 10",
+    )
+    ET.indent(mj)
+    return ET.tostring(mj, encoding="unicode")

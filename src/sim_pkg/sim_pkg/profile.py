@@ -1,0 +1,271 @@
+"""The robot profile: every number about the robot, loaded once from config/robots/<name>.yaml."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim_pkg.errors import ProfileError
+from sim_pkg.yamlio import load_yaml, validate
+
+DEFAULT_PROFILE = "turtlebot3_waffle_pi_omx"
+
+_VEC3 = {"type": "array", "items": {"type": "number"}, "minItems": 3, "maxItems": 3}
+_POS = {"type": "number", "exclusiveMinimum": 0}
+_TOPIC = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "pattern": "^/"},
+        "qos": {"enum": ["reliable", "sensor"]},
+        "rate_hz": _POS,
+    },
+}
+_SCHEMA = {
+    "type": "object",
+    "required": [
+        "name",
+        "base",
+        "drive",
+        "odometry",
+        "lidar",
+        "camera",
+        "arm",
+        "topics",
+        "simulation",
+    ],
+    "properties": {
+        "name": {"type": "string"},
+        "base": {
+            "type": "object",
+            "required": [
+                "base_link_height_m",
+                "chassis_center_m",
+                "chassis_size_m",
+                "chassis_mass_kg",
+                "wheel_y_m",
+                "wheel_z_m",
+                "wheel_width_m",
+                "wheel_mass_kg",
+                "caster_xy_m",
+                "caster_radius_m",
+            ],
+        },
+        "drive": {
+            "type": "object",
+            "required": [
+                "wheel_separation_m",
+                "wheel_radius_m",
+                "max_linear_mps",
+                "max_angular_rps",
+                "wheel_max_torque_nm",
+                "wheel_friction",
+                "cmd_vel_stamped",
+                "cmd_vel_timeout_s",
+            ],
+            "properties": {
+                "wheel_separation_m": _POS,
+                "wheel_radius_m": _POS,
+                "max_linear_mps": _POS,
+                "max_angular_rps": _POS,
+                "cmd_vel_stamped": {"type": "boolean"},
+            },
+        },
+        "odometry": {"type": "object", "required": ["rate_hz", "frame_id", "child_frame_id"]},
+        "lidar": {
+            "type": "object",
+            "required": [
+                "frame_id",
+                "mount_xyz_m",
+                "samples",
+                "range_min_m",
+                "range_max_m",
+                "rate_hz",
+                "noise_std_m",
+                "noise_std_fraction",
+                "invalid_range_value",
+            ],
+            "properties": {"mount_xyz_m": _VEC3, "samples": {"type": "integer", "minimum": 1}},
+        },
+        "camera": {
+            "type": "object",
+            "required": [
+                "frame_id",
+                "mount_xyz_m",
+                "width_px",
+                "height_px",
+                "horizontal_fov_rad",
+                "rate_hz",
+            ],
+            "properties": {"mount_xyz_m": _VEC3},
+        },
+        "arm": {
+            "type": "object",
+            "required": ["mount_xyz_m", "joints", "gripper", "home_rad", "position_kp"],
+            "properties": {
+                "joints": {
+                    "type": "array",
+                    "minItems": 4,
+                    "maxItems": 4,
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "lower_rad", "upper_rad", "max_velocity_rps"],
+                    },
+                },
+                "home_rad": {"type": "array", "minItems": 4, "maxItems": 4},
+            },
+        },
+        "topics": {
+            "type": "object",
+            "required": [
+                "clock",
+                "cmd_vel",
+                "odom",
+                "scan",
+                "image",
+                "camera_info",
+                "joint_states",
+                "arm_trajectory",
+                "gripper_command",
+            ],
+            "additionalProperties": _TOPIC,
+        },
+        "simulation": {"type": "object", "required": ["physics_timestep_s", "control_period_s"]},
+    },
+}
+
+
+@dataclass(frozen=True)
+class JointLimit:
+    name: str
+    lower: float
+    upper: float
+    max_velocity: float
+
+    def clamp(self, value: float) -> float:
+        return min(max(value, self.lower), self.upper)
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    qos: str = "reliable"  # "reliable" or "sensor" (best effort, keep last 5)
+    rate_hz: float = 0.0
+
+
+@dataclass(frozen=True)
+class RobotProfile:
+    """Typed view of a profile file. `raw` keeps the geometry sections for the MJCF builder."""
+
+    name: str
+    source_path: Path
+    raw: dict
+    # drive
+    wheel_separation_m: float
+    wheel_radius_m: float
+    max_linear_mps: float
+    max_angular_rps: float
+    cmd_vel_stamped: bool
+    cmd_vel_timeout_s: float
+    # sensors
+    odom_rate_hz: float
+    odom_frame_id: str
+    base_frame_id: str
+    lidar_frame_id: str
+    lidar_samples: int
+    lidar_range_min_m: float
+    lidar_range_max_m: float
+    lidar_rate_hz: float
+    lidar_noise_std_m: float
+    lidar_noise_std_fraction: float
+    lidar_invalid_value: float
+    camera_frame_id: str
+    camera_width_px: int
+    camera_height_px: int
+    camera_hfov_rad: float
+    camera_rate_hz: float
+    # arm
+    arm_joints: tuple[JointLimit, ...]
+    gripper: JointLimit
+    gripper_mimic_joint: str
+    arm_home_rad: tuple[float, ...]
+    # interfaces and timing
+    topics: dict[str, Topic]
+    physics_timestep_s: float
+    control_period_s: float
+
+    @property
+    def camera_vfov_rad(self) -> float:
+        aspect = self.camera_height_px / self.camera_width_px
+        return 2.0 * math.atan(math.tan(self.camera_hfov_rad / 2.0) * aspect)
+
+    @property
+    def wheel_joint_names(self) -> tuple[str, str]:
+        return ("wheel_left_joint", "wheel_right_joint")
+
+
+def config_dir() -> Path:
+    """The repository's config/ folder (or $ROOTROUTE_CONFIG on an installed system)."""
+    env = os.environ.get("ROOTROUTE_CONFIG")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "config"
+
+
+def resolve_profile_path(name_or_path: str | os.PathLike) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        return path
+    return config_dir() / "robots" / f"{name_or_path}.yaml"
+
+
+def load_profile(name_or_path: str | os.PathLike = DEFAULT_PROFILE) -> RobotProfile:
+    path = resolve_profile_path(name_or_path)
+    data, locate = load_yaml(path, ProfileError)
+    validate(data, _SCHEMA, locate, ProfileError)
+    d, lid, cam, arm = data["drive"], data["lidar"], data["camera"], data["arm"]
+    grip = arm["gripper"]
+    return RobotProfile(
+        name=data["name"],
+        source_path=path,
+        raw=data,
+        wheel_separation_m=float(d["wheel_separation_m"]),
+        wheel_radius_m=float(d["wheel_radius_m"]),
+        max_linear_mps=float(d["max_linear_mps"]),
+        max_angular_rps=float(d["max_angular_rps"]),
+        cmd_vel_stamped=bool(d["cmd_vel_stamped"]),
+        cmd_vel_timeout_s=float(d["cmd_vel_timeout_s"]),
+        odom_rate_hz=float(data["odometry"]["rate_hz"]),
+        odom_frame_id=data["odometry"]["frame_id"],
+        base_frame_id=data["odometry"]["child_frame_id"],
+        lidar_frame_id=lid["frame_id"],
+        lidar_samples=int(lid["samples"]),
+        lidar_range_min_m=float(lid["range_min_m"]),
+        lidar_range_max_m=float(lid["range_max_m"]),
+        lidar_rate_hz=float(lid["rate_hz"]),
+        lidar_noise_std_m=float(lid["noise_std_m"]),
+        lidar_noise_std_fraction=float(lid["noise_std_fraction"]),
+        lidar_invalid_value=float(lid["invalid_range_value"]),
+        camera_frame_id=cam["frame_id"],
+        camera_width_px=int(cam["width_px"]),
+        camera_height_px=int(cam["height_px"]),
+        camera_hfov_rad=float(cam["horizontal_fov_rad"]),
+        camera_rate_hz=float(cam["rate_hz"]),
+        arm_joints=tuple(
+            JointLimit(j["name"], j["lower_rad"], j["upper_rad"], j["max_velocity_rps"])
+            for j in arm["joints"]
+        ),
+        gripper=JointLimit(
+            grip["joint"], grip["lower_m"], grip["upper_m"], grip["max_velocity_mps"]
+        ),
+        gripper_mimic_joint=grip["mimic_joint"],
+        arm_home_rad=tuple(float(x) for x in arm["home_rad"]),
+        topics={
+            k: Topic(v["name"], v.get("qos", "reliable"), float(v.get("rate_hz", 0.0)))
+            for k, v in data["topics"].items()
+        },
+        physics_timestep_s=float(data["simulation"]["physics_timestep_s"]),
+        control_period_s=float(data["simulation"]["control_period_s"]),
+    )

@@ -1,0 +1,285 @@
+"""The physical world of a scenario, as the simulator needs it: a ROS-free, validated description.
+
+Coordinates are metres in the scenario's world frame: origin at the floor's lower-left corner,
+x along the floor's length, y across it, z up (REP-103). Angles in the YAML are degrees.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim_pkg.errors import WorldError
+from sim_pkg.yamlio import Locator
+
+_XY = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+_TEXT = {
+    "type": "object",
+    "required": ["ko", "en"],
+    "properties": {
+        "ko": {"type": "string", "minLength": 1},
+        "en": {"type": "string", "minLength": 1},
+    },
+}
+_SIZE = {
+    "type": "array",
+    "items": {"type": "number", "exclusiveMinimum": 0},
+    "minItems": 2,
+    "maxItems": 2,
+}
+
+# JSON Schema of the `world` and `robot_start` sections; the full scenario schema embeds it.
+WORLD_SCHEMA = {
+    "type": "object",
+    "required": ["floor"],
+    "additionalProperties": False,
+    "properties": {
+        "floor": {
+            "type": "object",
+            "required": ["size_m"],
+            "additionalProperties": False,
+            "properties": {"size_m": _SIZE},
+        },
+        "perimeter_walls": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "height_m": {"type": "number", "exclusiveMinimum": 0},
+                "thickness_m": {"type": "number", "exclusiveMinimum": 0},
+            },
+        },
+        "obstacles": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "center_m", "size_m", "height_m"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "label": _TEXT,
+                    "center_m": _XY,
+                    "size_m": _SIZE,
+                    "height_m": {"type": "number", "exclusiveMinimum": 0},
+                    "yaw_deg": {"type": "number"},
+                    "rgba": {
+                        "type": "array",
+                        "items": {"type": "number", "minimum": 0, "maximum": 1},
+                        "minItems": 4,
+                        "maxItems": 4,
+                    },
+                },
+            },
+        },
+        "stations": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "marker_id", "stop_m", "facing_deg"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "name": _TEXT,
+                    "marker_id": {"type": "integer", "minimum": 0, "maximum": 249},
+                    "stop_m": _XY,
+                    "facing_deg": {"type": "number"},
+                    "panel_distance_m": {"type": "number", "exclusiveMinimum": 0},
+                },
+            },
+        },
+        "zones": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "kind", "center_m", "size_m"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": _TEXT,
+                    "kind": {"enum": ["keep_out", "slow", "hot"]},
+                    "center_m": _XY,
+                    "size_m": _SIZE,
+                },
+            },
+        },
+    },
+}
+START_SCHEMA = {
+    "type": "object",
+    "required": ["position_m", "yaw_deg"],
+    "additionalProperties": False,
+    "properties": {"position_m": _XY, "yaw_deg": {"type": "number"}},
+}
+
+
+@dataclass(frozen=True)
+class Pose2D:
+    x: float
+    y: float
+    yaw: float  # rad, counter-clockwise from +x
+
+    def transform_point(self, xy: np.ndarray) -> np.ndarray:
+        """Map a point from this pose's frame into the parent frame."""
+        c, s = math.cos(self.yaw), math.sin(self.yaw)
+        return np.array([self.x + c * xy[0] - s * xy[1], self.y + s * xy[0] + c * xy[1]])
+
+    def inverse_transform_point(self, xy: np.ndarray) -> np.ndarray:
+        """Map a point from the parent frame into this pose's frame."""
+        c, s = math.cos(self.yaw), math.sin(self.yaw)
+        dx, dy = xy[0] - self.x, xy[1] - self.y
+        return np.array([c * dx + s * dy, -s * dx + c * dy])
+
+
+@dataclass(frozen=True)
+class Block:
+    """A solid box standing on the floor: a wall, a tank, a rack, a station panel."""
+
+    name: str
+    center_xy: tuple[float, float]
+    size_xy: tuple[float, float]
+    height_m: float
+    yaw_rad: float = 0.0
+    rgba: tuple[float, float, float, float] = (0.55, 0.57, 0.6, 1.0)
+
+
+@dataclass(frozen=True)
+class Station:
+    id: str
+    name_ko: str
+    name_en: str
+    marker_id: int
+    stop_xy: tuple[float, float]  # where the robot should stop
+    facing_rad: float  # direction from the stop point to the station panel
+    panel_distance_m: float
+
+    @property
+    def panel_xy(self) -> tuple[float, float]:
+        return (
+            self.stop_xy[0] + self.panel_distance_m * math.cos(self.facing_rad),
+            self.stop_xy[1] + self.panel_distance_m * math.sin(self.facing_rad),
+        )
+
+
+@dataclass(frozen=True)
+class Zone:
+    name_ko: str
+    name_en: str
+    kind: str  # keep_out | slow | hot
+    center_xy: tuple[float, float]
+    size_xy: tuple[float, float]
+
+    def contains(self, xy: np.ndarray) -> bool:
+        return (
+            abs(xy[0] - self.center_xy[0]) <= self.size_xy[0] / 2
+            and abs(xy[1] - self.center_xy[1]) <= self.size_xy[1] / 2
+        )
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    floor_size_xy: tuple[float, float]
+    walls: tuple[Block, ...]
+    obstacles: tuple[Block, ...]
+    stations: tuple[Station, ...]
+    zones: tuple[Zone, ...]
+    robot_start: Pose2D
+
+
+def _perimeter(size: tuple[float, float], height: float, thick: float) -> tuple[Block, ...]:
+    lx, ly = size
+    grey = (0.72, 0.72, 0.70, 1.0)
+    return (
+        Block("wall_south", (lx / 2, -thick / 2), (lx + 2 * thick, thick), height, 0.0, grey),
+        Block("wall_north", (lx / 2, ly + thick / 2), (lx + 2 * thick, thick), height, 0.0, grey),
+        Block("wall_west", (-thick / 2, ly / 2), (thick, ly), height, 0.0, grey),
+        Block("wall_east", (lx + thick / 2, ly / 2), (thick, ly), height, 0.0, grey),
+    )
+
+
+def parse_world(world: dict, start: dict, locate: Locator, key: tuple = ("world",)) -> WorldSpec:
+    """Build a WorldSpec from already schema-checked data, checking what a schema cannot."""
+    size = tuple(float(v) for v in world["floor"]["size_m"])
+
+    def inside(xy, where: tuple, what_en: str, what_ko: str) -> None:
+        if not (0.0 <= xy[0] <= size[0] and 0.0 <= xy[1] <= size[1]):
+            raise WorldError(
+                locate(where),
+                f"{what_en} {list(xy)} is outside the {size[0]} x {size[1]} m floor",
+                f"{what_ko} {list(xy)}이(가) {size[0]} x {size[1]} m 바닥 밖에 있습니다",
+            )
+
+    walls: tuple[Block, ...] = ()
+    if "perimeter_walls" in world:
+        pw = world["perimeter_walls"]
+        walls = _perimeter(size, float(pw.get("height_m", 1.0)), float(pw.get("thickness_m", 0.1)))
+
+    obstacles, names = [], set()
+    for i, o in enumerate(world.get("obstacles", [])):
+        where = (*key, "obstacles", i)
+        if o["name"] in names:
+            raise WorldError(
+                locate((*where, "name")),
+                f"obstacle name '{o['name']}' is used twice",
+                f"장애물 이름 '{o['name']}'이(가) 두 번 사용되었습니다",
+            )
+        names.add(o["name"])
+        inside(o["center_m"], (*where, "center_m"), "obstacle centre", "장애물 중심")
+        obstacles.append(
+            Block(
+                o["name"],
+                tuple(o["center_m"]),
+                tuple(o["size_m"]),
+                float(o["height_m"]),
+                math.radians(o.get("yaw_deg", 0.0)),
+                tuple(o.get("rgba", (0.55, 0.57, 0.6, 1.0))),
+            )
+        )
+
+    stations, ids, markers = [], set(), set()
+    for i, s in enumerate(world["stations"]):
+        where = (*key, "stations", i)
+        if s["id"] in ids:
+            raise WorldError(
+                locate((*where, "id")),
+                f"station id '{s['id']}' is used twice",
+                f"스테이션 ID '{s['id']}'이(가) 두 번 사용되었습니다",
+            )
+        if s["marker_id"] in markers:
+            raise WorldError(
+                locate((*where, "marker_id")),
+                f"marker_id {s['marker_id']} is used twice",
+                f"마커 ID {s['marker_id']}이(가) 두 번 사용되었습니다",
+            )
+        ids.add(s["id"])
+        markers.add(s["marker_id"])
+        inside(s["stop_m"], (*where, "stop_m"), "station stop point", "스테이션 정지 위치")
+        stations.append(
+            Station(
+                s["id"],
+                s["name"]["ko"],
+                s["name"]["en"],
+                int(s["marker_id"]),
+                tuple(s["stop_m"]),
+                math.radians(s["facing_deg"]),
+                float(s.get("panel_distance_m", 0.55)),
+            )
+        )
+
+    zones = tuple(
+        Zone(z["name"]["ko"], z["name"]["en"], z["kind"], tuple(z["center_m"]), tuple(z["size_m"]))
+        for z in world.get("zones", [])
+    )
+
+    inside(start["position_m"], ("robot_start", "position_m"), "robot start", "로봇 시작 위치")
+    robot_start = Pose2D(
+        float(start["position_m"][0]), float(start["position_m"][1]), math.radians(start["yaw_deg"])
+    )
+    for z in zones:
+        if z.kind == "keep_out" and z.contains(np.array(start["position_m"])):
+            raise WorldError(
+                locate(("robot_start", "position_m")),
+                "the robot starts inside a keep-out zone",
+                "로봇 시작 위치가 출입 금지 구역 안에 있습니다",
+            )
+    return WorldSpec(size, walls, tuple(obstacles), tuple(stations), zones, robot_start)

@@ -1,0 +1,1 @@
+"""Keyboard and gamepad teleop behind a safety mux (filled by a later issue)."""
