@@ -121,6 +121,7 @@ class SimWorld:
             self._arm_ctrl = rate_limit(self._arm_ctrl, target, vmax, dt)
             self.data.ctrl[self._arm_act] = self._arm_ctrl
         mujoco.mj_step(self.model, self.data, nstep=self._substeps)
+        self._integrate_odometry()
 
     # ------------------------------------------------------------------ sensors
     def scan(self) -> np.ndarray:
@@ -158,16 +159,17 @@ class SimWorld:
 
     def odometry(self) -> OdomState:
         """Wheel odometry in the odom frame (zero where the robot started)."""
+        return self._odom
+
+    def _integrate_odometry(self) -> None:
         p = self.profile
         left = float(self.data.qpos[self._wheel_qpos[0]])
         right = float(self.data.qpos[self._wheel_qpos[1]])
         dt = self.time_s - self._odom_time_s
-        if dt > 0:
-            self._odom = integrate_wheels(
-                self._odom, left, right, dt, p.wheel_radius_m, p.wheel_separation_m
-            )
-            self._odom_time_s = self.time_s
-        return self._odom
+        self._odom = integrate_wheels(
+            self._odom, left, right, dt, p.wheel_radius_m, p.wheel_separation_m
+        )
+        self._odom_time_s = self.time_s
 
     def joint_states(self) -> JointStates:
         return JointStates(

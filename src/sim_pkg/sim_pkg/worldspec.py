@@ -283,3 +283,17 @@ def parse_world(world: dict, start: dict, locate: Locator, key: tuple = ("world"
                 "로봇 시작 위치가 출입 금지 구역 안에 있습니다",
             )
     return WorldSpec(size, walls, tuple(obstacles), tuple(stations), zones, robot_start)
+
+
+def load_world(path) -> WorldSpec:
+    """Read only the world of a scenario file (what `rootroute sim` and the bridge need)."""
+    from sim_pkg.yamlio import load_yaml, validate
+
+    data, locate = load_yaml(path, WorldError)
+    schema = {
+        "type": "object",
+        "required": ["world", "robot_start"],
+        "properties": {"world": WORLD_SCHEMA, "robot_start": START_SCHEMA},
+    }
+    validate(data, schema, locate, WorldError)
+    return parse_world(data["world"], data["robot_start"], locate)

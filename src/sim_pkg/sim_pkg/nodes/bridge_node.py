@@ -1,0 +1,281 @@
+"""sim_bridge: the embedded simulator's ROS 2 face, with the lab robot's topics, frames and QoS.
+
+Publishes  /clock, /scan, /odom, /joint_states, /camera/image_raw, /camera/camera_info
+Subscribes /cmd_vel (TwistStamped on Jazzy, Twist with cmd_vel_stamped:=false),
+           /arm_controller/joint_trajectory, /gripper_controller/commands (Float64MultiArray)
+Ground truth (true pose, contacts) is never published.
+"""
+
+from __future__ import annotations
+
+import array
+import math
+import queue
+import threading
+from collections.abc import Callable
+
+import rclpy
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Twist, TwistStamped
+from nav_msgs.msg import Odometry
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import CameraInfo, Image, JointState, LaserScan
+from sim_pkg.arm import TrajectoryPoint
+from sim_pkg.pacing import Pacer
+from sim_pkg.profile import DEFAULT_PROFILE, RobotProfile, load_profile
+from sim_pkg.world import SimWorld
+from sim_pkg.worldspec import load_world
+from std_msgs.msg import Float64MultiArray
+from trajectory_msgs.msg import JointTrajectory
+
+
+def _stamp(sim_time_s: float) -> Time:
+    sec = math.floor(sim_time_s)
+    return Time(sec=int(sec), nanosec=int(round((sim_time_s - sec) * 1e9)) % 1_000_000_000)
+
+
+def _qos(kind: str) -> QoSProfile:
+    return qos_profile_sensor_data if kind == "sensor" else QoSProfile(depth=10)
+
+
+class SimBridge(Node):
+    """Publishes the world's sensors on a schedule of sim time and feeds commands back into it."""
+
+    def __init__(self, world: SimWorld, node_name: str = "sim_bridge"):
+        super().__init__(node_name)
+        self.world = world
+        p: RobotProfile = world.profile
+        self.profile = p
+        topics = p.topics
+        self._pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.commands_received = 0
+
+        self._clock_pub = self.create_publisher(Clock, topics["clock"].name, QoSProfile(depth=10))
+        self._scan_pub = self.create_publisher(
+            LaserScan, topics["scan"].name, _qos(topics["scan"].qos)
+        )
+        self._odom_pub = self.create_publisher(
+            Odometry, topics["odom"].name, _qos(topics["odom"].qos)
+        )
+        self._joint_pub = self.create_publisher(
+            JointState, topics["joint_states"].name, _qos(topics["joint_states"].qos)
+        )
+        self._image_pub = self.create_publisher(
+            Image, topics["image"].name, _qos(topics["image"].qos)
+        )
+        self._info_pub = self.create_publisher(
+            CameraInfo, topics["camera_info"].name, _qos(topics["camera_info"].qos)
+        )
+        twist_type = TwistStamped if p.cmd_vel_stamped else Twist
+        self.create_subscription(
+            twist_type, topics["cmd_vel"].name, self._on_cmd_vel, _qos(topics["cmd_vel"].qos)
+        )
+        self.create_subscription(
+            JointTrajectory,
+            topics["arm_trajectory"].name,
+            self._on_trajectory,
+            QoSProfile(depth=10),
+        )
+        self.create_subscription(
+            Float64MultiArray,
+            topics["gripper_command"].name,
+            self._on_gripper,
+            QoSProfile(depth=10),
+        )
+        self._periods = {
+            "scan": 1.0 / p.lidar_rate_hz,
+            "odom": 1.0 / p.odom_rate_hz,
+            "joints": 1.0 / (topics["joint_states"].rate_hz or p.odom_rate_hz),
+            "camera": 1.0 / p.camera_rate_hz,
+        }
+        self._next_due = dict.fromkeys(self._periods, 0.0)
+        self.frames_rendered = 0
+        self.get_logger().info(
+            f"simulating {p.name}; cmd_vel type {twist_type.__name__}; "
+            f"scan {p.lidar_samples} rays at {p.lidar_rate_hz} Hz"
+        )
+
+    # --------------------------------------------------------------- commands (executor thread)
+    def _on_cmd_vel(self, msg) -> None:
+        twist = msg.twist if isinstance(msg, TwistStamped) else msg
+        self._pending.put(lambda: self.world.command_base(twist.linear.x, twist.angular.z))
+
+    def _on_trajectory(self, msg: JointTrajectory) -> None:
+        points = [
+            TrajectoryPoint(
+                pt.time_from_start.sec + pt.time_from_start.nanosec * 1e-9, tuple(pt.positions)
+            )
+            for pt in msg.points
+        ]
+        names = list(msg.joint_names)
+
+        def apply() -> None:
+            try:
+                self.world.command_arm(names, points)
+            except ValueError as exc:
+                self.get_logger().warning(f"rejected arm trajectory: {exc}")
+
+        self._pending.put(apply)
+
+    def _on_gripper(self, msg: Float64MultiArray) -> None:
+        if len(msg.data) != 1:
+            self.get_logger().warning("gripper command needs exactly one value (metres)")
+            return
+        value = float(msg.data[0])
+        self._pending.put(lambda: self.world.command_gripper(value))
+
+    # --------------------------------------------------------------- simulation (main thread)
+    def step(self) -> None:
+        """Apply queued commands, advance one control period, publish whatever is due."""
+        while not self._pending.empty():
+            self._pending.get_nowait()()
+            self.commands_received += 1
+        self.world.step()
+        now = self.world.time_s
+        stamp = _stamp(now)
+        self._clock_pub.publish(Clock(clock=stamp))
+        for name, period in self._periods.items():
+            if now + 1e-9 >= self._next_due[name]:
+                self._next_due[name] += period * max(
+                    1, math.floor((now - self._next_due[name]) / period) + 1
+                )
+                getattr(self, f"_publish_{name}")(stamp)
+
+    def _publish_scan(self, stamp: Time) -> None:
+        p = self.profile
+        ranges = self.world.scan()
+        msg = LaserScan()
+        msg.header.stamp = stamp
+        msg.header.frame_id = p.lidar_frame_id
+        msg.angle_min = 0.0
+        msg.angle_increment = 2.0 * math.pi / p.lidar_samples
+        msg.angle_max = msg.angle_increment * (p.lidar_samples - 1)
+        msg.scan_time = 1.0 / p.lidar_rate_hz
+        msg.time_increment = msg.scan_time / p.lidar_samples
+        msg.range_min = p.lidar_range_min_m
+        msg.range_max = p.lidar_range_max_m
+        msg.ranges = array.array("f", ranges.tobytes())
+        self._scan_pub.publish(msg)
+
+    def _publish_odom(self, stamp: Time) -> None:
+        odom = self.world.odometry()
+        msg = Odometry()
+        msg.header.stamp = stamp
+        msg.header.frame_id = self.profile.odom_frame_id
+        msg.child_frame_id = self.profile.base_frame_id
+        msg.pose.pose.position.x = float(odom.x)
+        msg.pose.pose.position.y = float(odom.y)
+        msg.pose.pose.orientation.z = math.sin(odom.yaw / 2.0)
+        msg.pose.pose.orientation.w = math.cos(odom.yaw / 2.0)
+        msg.twist.twist.linear.x = float(odom.linear_mps)
+        msg.twist.twist.angular.z = float(odom.angular_rps)
+        self._odom_pub.publish(msg)
+
+    def _publish_joints(self, stamp: Time) -> None:
+        js = self.world.joint_states()
+        msg = JointState()
+        msg.header.stamp = stamp
+        msg.name = list(js.names)
+        msg.position = js.positions.tolist()
+        msg.velocity = js.velocities.tolist()
+        self._joint_pub.publish(msg)
+
+    def _publish_camera(self, stamp: Time) -> None:
+        p = self.profile
+        if self._image_pub.get_subscription_count() > 0:  # rendering is the expensive part
+            frame = self.world.render_camera()
+            img = Image()
+            img.header.stamp = stamp
+            img.header.frame_id = p.camera_frame_id
+            img.height, img.width = frame.shape[:2]
+            img.encoding = "rgb8"
+            img.step = img.width * 3
+            img.data = array.array("B", frame.tobytes())
+            self._image_pub.publish(img)
+            self.frames_rendered += 1
+        self._info_pub.publish(self.camera_info(stamp))
+
+    def camera_info(self, stamp: Time) -> CameraInfo:
+        """Pinhole intrinsics of the simulated camera (square pixels, no distortion)."""
+        p = self.profile
+        w, h = p.camera_width_px, p.camera_height_px
+        f = (h / 2.0) / math.tan(p.camera_vfov_rad / 2.0)
+        info = CameraInfo()
+        info.header.stamp = stamp
+        info.header.frame_id = p.camera_frame_id
+        info.width, info.height = w, h
+        info.distortion_model = "plumb_bob"
+        info.d = [0.0] * 5
+        info.k = [f, 0.0, w / 2.0, 0.0, f, h / 2.0, 0.0, 0.0, 1.0]
+        info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+        info.p = [f, 0.0, w / 2.0, 0.0, 0.0, f, h / 2.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        return info
+
+
+def spin_in_background(executor) -> threading.Thread:
+    """Serve subscriptions on a daemon thread while the main thread steps the physics."""
+
+    def spin() -> None:
+        try:
+            executor.spin()
+        except (ExternalShutdownException, rclpy.executors.ShutdownException):
+            pass
+
+    thread = threading.Thread(target=spin, name="ros-executor", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_paced(
+    bridge: SimBridge,
+    until_s: float,
+    real_time_factor: float,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_step: Callable[[], None] | None = None,
+) -> Pacer:
+    """Step the bridge until sim time `until_s` (inf = forever) at the given real-time factor."""
+    pacer = Pacer(real_time_factor, bridge.world.time_s)
+    while bridge.world.time_s < until_s and rclpy.ok() and not should_stop():
+        bridge.step()
+        if on_step is not None:
+            on_step()
+        pacer.wait_until(bridge.world.time_s)
+    return pacer
+
+
+def main(args=None) -> None:
+    rclpy.init(args=args)
+    params = Node("sim_bridge_params")
+    scenario = params.declare_parameter("scenario", "").value
+    profile_name = params.declare_parameter("robot_profile", DEFAULT_PROFILE).value
+    seed = params.declare_parameter("seed", 0).value
+    rtf = params.declare_parameter("real_time_factor", 1.0).value
+    duration = params.declare_parameter("duration_s", 0.0).value
+    params.destroy_node()
+    if not scenario:
+        raise SystemExit(
+            "sim_bridge: set the scenario parameter (-p scenario:=path/to/scenario.yaml)"
+        )
+    world = SimWorld(load_world(scenario), load_profile(profile_name), seed=int(seed))
+    bridge = SimBridge(world)
+    executor = SingleThreadedExecutor()
+    executor.add_node(bridge)
+    spin_in_background(executor)
+    try:
+        pacer = run_paced(bridge, duration if duration > 0 else math.inf, rtf)
+        bridge.get_logger().info(f"done: real-time factor achieved {pacer.achieved_factor:.2f}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        executor.shutdown()
+        bridge.destroy_node()
+        world.close()
+        if rclpy.ok():
+            rclpy.shutdown()
+
+
+if __name__ == "__main__":
+    main()

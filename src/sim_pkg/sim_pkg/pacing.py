@@ -1,0 +1,37 @@
+"""Keep simulated time at a chosen multiple of wall time, and measure the factor achieved."""
+
+from __future__ import annotations
+
+import time
+
+
+class Pacer:
+    """Sleeps just enough that sim time runs `real_time_factor` times faster than the wall clock.
+
+    A factor of 0 (or less) means "as fast as possible". If the machine cannot keep up, the pacer
+    never sleeps and `achieved_factor` reports what it really managed.
+    """
+
+    def __init__(self, real_time_factor: float, sim_start_s: float = 0.0):
+        self.target = real_time_factor
+        self._wall0 = time.monotonic()
+        self._sim0 = sim_start_s
+        self._sim_now = sim_start_s
+
+    def wait_until(self, sim_time_s: float) -> None:
+        self._sim_now = sim_time_s
+        if self.target <= 0:
+            return
+        due = self._wall0 + (sim_time_s - self._sim0) / self.target
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+    @property
+    def wall_elapsed_s(self) -> float:
+        return time.monotonic() - self._wall0
+
+    @property
+    def achieved_factor(self) -> float:
+        wall = self.wall_elapsed_s
+        return (self._sim_now - self._sim0) / wall if wall > 0 else 0.0
