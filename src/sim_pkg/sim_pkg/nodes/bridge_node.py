@@ -9,6 +9,7 @@ Ground truth (true pose, contacts) is never published.
 from __future__ import annotations
 
 import array
+import contextlib
 import math
 import queue
 import threading
@@ -34,7 +35,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 def _stamp(sim_time_s: float) -> Time:
     sec = math.floor(sim_time_s)
-    return Time(sec=int(sec), nanosec=int(round((sim_time_s - sec) * 1e9)) % 1_000_000_000)
+    return Time(sec=int(sec), nanosec=round((sim_time_s - sec) * 1e9) % 1_000_000_000)
 
 
 def _qos(kind: str) -> QoSProfile:
@@ -219,10 +220,8 @@ def spin_in_background(executor) -> threading.Thread:
     """Serve subscriptions on a daemon thread while the main thread steps the physics."""
 
     def spin() -> None:
-        try:
+        with contextlib.suppress(ExternalShutdownException, rclpy.executors.ShutdownException):
             executor.spin()
-        except (ExternalShutdownException, rclpy.executors.ShutdownException):
-            pass
 
     thread = threading.Thread(target=spin, name="ros-executor", daemon=True)
     thread.start()
