@@ -22,7 +22,7 @@ $(STAMP): requirements.txt constraints.txt $(foreach p,$(PKGS),$(p)/setup.py $(p
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/rootroute grade src/curriculum_pkg/assignments/plating_stations/reference \
+	$(PY) -m curriculum_pkg.cli grade src/curriculum_pkg/assignments/plating_stations/reference \
 		--assignment plating_stations --out runs/demo
 
 test: setup lint

@@ -42,7 +42,7 @@ def _block(parent: ET.Element, block: Block, cls: str) -> None:
         type="box",
         pos=_fmt(cx, cy, block.height_m / 2),
         size=_fmt(block.size_xy[0] / 2, block.size_xy[1] / 2, block.height_m / 2),
-        euler=_fmt(0, 0, math.degrees(block.yaw_rad)),
+        euler=_fmt(0, 0, block.yaw_rad),
         rgba=_fmt(*block.rgba),
     )
 
@@ -57,7 +57,7 @@ def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
         name=ROBOT_ROOT_BODY,
         childclass="robot",
         pos=_fmt(start.x, start.y, 0.0),
-        euler=_fmt(0, 0, math.degrees(start.yaw)),
+        euler=_fmt(0, 0, start.yaw),
     )
     _sub(root, "freejoint", name="base_free")
     _sub(root, "site", name="base_footprint_site", pos="0 0 0", size="0.01")
@@ -304,7 +304,7 @@ def build_mjcf(spec: WorldSpec, profile: RobotProfile, model_name: str = "rootro
             type="box",
             pos=_fmt(px, py, 0.3),
             size="0.03 0.2 0.3",
-            euler=_fmt(0, 0, math.degrees(st.facing_rad)),
+            euler=_fmt(0, 0, st.facing_rad),
             rgba="0.95 0.8 0.1 1",
         )
     _robot(world, profile, spec)

@@ -1,6 +1,7 @@
 import os
 
 import pytest
+
 from sim_pkg.domain import lease_domain
 from sim_pkg.profile import load_profile
 from sim_pkg.worldspec import Pose2D, WorldSpec, _perimeter

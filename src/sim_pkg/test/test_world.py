@@ -3,6 +3,7 @@ import math
 import mujoco
 import numpy as np
 import pytest
+
 from sim_pkg.errors import ProfileError
 from sim_pkg.odometry import OdomState, clamp_twist, integrate_wheels, twist_to_wheel_speeds
 from sim_pkg.profile import load_profile

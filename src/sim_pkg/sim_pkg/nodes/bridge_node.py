@@ -24,13 +24,14 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, JointState, LaserScan
+from std_msgs.msg import Float64MultiArray
+from trajectory_msgs.msg import JointTrajectory
+
 from sim_pkg.arm import TrajectoryPoint
 from sim_pkg.pacing import Pacer
 from sim_pkg.profile import DEFAULT_PROFILE, RobotProfile, load_profile
 from sim_pkg.world import SimWorld
 from sim_pkg.worldspec import load_world
-from std_msgs.msg import Float64MultiArray
-from trajectory_msgs.msg import JointTrajectory
 
 
 def _stamp(sim_time_s: float) -> Time:
@@ -45,8 +46,8 @@ def _qos(kind: str) -> QoSProfile:
 class SimBridge(Node):
     """Publishes the world's sensors on a schedule of sim time and feeds commands back into it."""
 
-    def __init__(self, world: SimWorld, node_name: str = "sim_bridge"):
-        super().__init__(node_name)
+    def __init__(self, world: SimWorld, node_name: str = "sim_bridge", **node_kwargs):
+        super().__init__(node_name, **node_kwargs)
         self.world = world
         p: RobotProfile = world.profile
         self.profile = p
@@ -94,10 +95,6 @@ class SimBridge(Node):
         }
         self._next_due = dict.fromkeys(self._periods, 0.0)
         self.frames_rendered = 0
-        self.get_logger().info(
-            f"simulating {p.name}; cmd_vel type {twist_type.__name__}; "
-            f"scan {p.lidar_samples} rays at {p.lidar_rate_hz} Hz"
-        )
 
     # --------------------------------------------------------------- commands (executor thread)
     def _on_cmd_vel(self, msg) -> None:
@@ -237,7 +234,7 @@ def run_paced(
 ) -> Pacer:
     """Step the bridge until sim time `until_s` (inf = forever) at the given real-time factor."""
     pacer = Pacer(real_time_factor, bridge.world.time_s)
-    while bridge.world.time_s < until_s and rclpy.ok() and not should_stop():
+    while bridge.world.time_s < until_s and bridge.context.ok() and not should_stop():
         bridge.step()
         if on_step is not None:
             on_step()
@@ -260,6 +257,10 @@ def main(args=None) -> None:
         )
     world = SimWorld(load_world(scenario), load_profile(profile_name), seed=int(seed))
     bridge = SimBridge(world)
+    bridge.get_logger().info(
+        f"simulating {world.profile.name} in {scenario} at real-time factor {rtf:g}; "
+        f"/cmd_vel type {'TwistStamped' if world.profile.cmd_vel_stamped else 'Twist'}"
+    )
     executor = SingleThreadedExecutor()
     executor.add_node(bridge)
     spin_in_background(executor)

@@ -1,0 +1,192 @@
+"""Assignments: the required node graph, the scenarios to run, the rubric, starter and reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from curriculum_pkg.errors import AssignmentError
+from curriculum_pkg.scenario import Scenario, load_scenario
+from sim_pkg.errors import LocatedError
+from sim_pkg.yamlio import load_yaml, validate
+
+ASSIGNMENT_DIR = Path(__file__).resolve().parents[1] / "assignments"
+RUBRIC_KEYS = ("graph", "task", "safety", "efficiency")
+
+_TEXT = {"type": "object", "required": ["ko", "en"]}
+_TOPIC = {
+    "type": "object",
+    "required": ["topic", "type"],
+    "additionalProperties": False,
+    "properties": {
+        "topic": {"type": "string", "pattern": "^/"},
+        "type": {"type": "string", "pattern": "^[a-z_]+/msg/[A-Za-z]+$"},
+        "min_rate_hz": {"type": "number", "minimum": 0},
+    },
+}
+ASSIGNMENT_SCHEMA = {
+    "type": "object",
+    "required": ["schema_version", "id", "title", "launch_file", "graph", "scenarios", "rubric"],
+    "additionalProperties": False,
+    "properties": {
+        "schema_version": {"const": 1},
+        "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "title": _TEXT,
+        "description": _TEXT,
+        "launch_file": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+\.launch\.yaml$"},
+        "real_time_factor": {"type": "number", "exclusiveMinimum": 0, "maximum": 50},
+        "pass_mark": {"type": "number", "minimum": 0, "maximum": 100},
+        "startup_timeout_s": {"type": "number", "exclusiveMinimum": 0},
+        "mission_topic": {"type": "string", "pattern": "^/"},
+        "graph": {
+            "type": "object",
+            "required": ["nodes"],
+            "additionalProperties": False,
+            "properties": {
+                "nodes": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["name"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "name": {"type": "string", "pattern": "^/"},
+                            "publishes": {"type": "array", "items": _TOPIC},
+                            "subscribes": {"type": "array", "items": _TOPIC},
+                        },
+                    },
+                }
+            },
+        },
+        "scenarios": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["scenario"],
+                "additionalProperties": False,
+                "properties": {
+                    "scenario": {"type": "string"},
+                    "variants": {"type": "integer", "minimum": 1, "maximum": 50},
+                    "seed": {"type": "integer"},
+                },
+            },
+        },
+        "rubric": {
+            "type": "object",
+            "required": list(RUBRIC_KEYS),
+            "additionalProperties": False,
+            "properties": {k: {"type": "number", "minimum": 0} for k in RUBRIC_KEYS},
+        },
+        "reference": {"type": "string"},
+        "starter": {"type": "string"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class TopicRequirement:
+    topic: str
+    type: str  # e.g. geometry_msgs/msg/TwistStamped
+    min_rate_hz: float = 0.0
+
+
+@dataclass(frozen=True)
+class NodeRequirement:
+    name: str  # fully qualified, e.g. /navigator
+    publishes: tuple[TopicRequirement, ...]
+    subscribes: tuple[TopicRequirement, ...]
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    scenario: Scenario
+    variants: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    path: Path
+    title: dict[str, str]
+    launch_file: str
+    nodes: tuple[NodeRequirement, ...]
+    runs: tuple[ScenarioRun, ...]
+    rubric: dict[str, float]  # normalised to sum 1
+    real_time_factor: float
+    pass_mark: float
+    startup_timeout_s: float
+    mission_topic: str
+    reference_dir: Path | None
+    starter_dir: Path | None
+
+
+def resolve_assignment_path(name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        return path / "assignment.yaml"
+    return ASSIGNMENT_DIR / str(name_or_path) / "assignment.yaml"
+
+
+def load_assignment(name_or_path: str | Path) -> Assignment:
+    path = resolve_assignment_path(name_or_path)
+    data, locate = load_yaml(path, AssignmentError)
+    validate(data, ASSIGNMENT_SCHEMA, locate, AssignmentError)
+    total = sum(data["rubric"].values())
+    if total <= 0:
+        raise AssignmentError(
+            locate(("rubric",)), "rubric weights add up to zero", "채점 기준 가중치의 합이 0입니다"
+        )
+    runs = []
+    for i, run in enumerate(data["scenarios"]):
+        ref = run["scenario"]
+        candidate = (path.parent / ref) if ref.endswith(".yaml") else ref
+        try:
+            scenario = load_scenario(candidate)
+        except LocatedError as exc:
+            raise AssignmentError(
+                f"{locate(('scenarios', i, 'scenario'))} -> {exc.location}", exc.en, exc.ko
+            ) from None
+        runs.append(ScenarioRun(scenario, int(run.get("variants", 1)), int(run.get("seed", 0))))
+
+    def topics(items) -> tuple[TopicRequirement, ...]:
+        return tuple(
+            TopicRequirement(t["topic"], t["type"], float(t.get("min_rate_hz", 0.0))) for t in items
+        )
+
+    def folder(key: str) -> Path | None:
+        if key not in data:
+            return None
+        target = (path.parent / data[key]).resolve()
+        if not target.is_dir():
+            raise AssignmentError(
+                locate((key,)),
+                f"folder {data[key]} does not exist",
+                f"폴더 {data[key]}이(가) 없습니다",
+            )
+        return target
+
+    return Assignment(
+        id=data["id"],
+        path=path,
+        title=data["title"],
+        launch_file=data["launch_file"],
+        nodes=tuple(
+            NodeRequirement(
+                n["name"], topics(n.get("publishes", [])), topics(n.get("subscribes", []))
+            )
+            for n in data["graph"]["nodes"]
+        ),
+        runs=tuple(runs),
+        rubric={k: data["rubric"][k] / total for k in RUBRIC_KEYS},
+        real_time_factor=float(data.get("real_time_factor", 1.0)),
+        pass_mark=float(data.get("pass_mark", 60.0)),
+        startup_timeout_s=float(data.get("startup_timeout_s", 30.0)),
+        mission_topic=data.get("mission_topic", "/mission/waypoints"),
+        reference_dir=folder("reference"),
+        starter_dir=folder("starter"),
+    )

@@ -1,0 +1,235 @@
+"""rootroute: the command line of the Root&Route platform.
+
+rootroute doctor                          check rclpy, the RMW, MuJoCo + EGL, a DDS round trip
+rootroute grade SUBMISSION -a ASSIGNMENT  grade a submission in the embedded simulator
+rootroute scenario validate FILE...       check scenario files
+rootroute scenario list                   list the scenario library
+rootroute sim SCENARIO                    run the simulator + bridge for your own nodes
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from curriculum_pkg.errors import LocatedError
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+
+
+def _line(ok: bool, what: str, detail: str) -> bool:
+    print(f"  [{'ok' if ok else 'FAIL':>4}] {what:<28} {detail}")
+    return ok
+
+
+def cmd_doctor(_args) -> int:
+    print("rootroute doctor — 실행 환경 점검 / environment check")
+    results = []
+    try:
+        import rclpy
+        from rclpy.utilities import get_rmw_implementation_identifier
+
+        results.append(_line(True, "rclpy", f"{Path(rclpy.__file__).parent}"))
+        results.append(_line(True, "RMW", get_rmw_implementation_identifier()))
+    except Exception as exc:  # doctor reports, it does not crash
+        results.append(_line(False, "rclpy", f"{type(exc).__name__}: {exc}"))
+    try:
+        import mujoco
+
+        results.append(_line(True, "MuJoCo", mujoco.__version__))
+        model = mujoco.MjModel.from_xml_string(
+            "<mujoco><worldbody><geom size='1'/></worldbody></mujoco>"
+        )
+        with mujoco.Renderer(model, 48, 64) as renderer:
+            renderer.render()
+        results.append(
+            _line(True, "MuJoCo GL backend", f"MUJOCO_GL={os.environ.get('MUJOCO_GL')} renders")
+        )
+    except Exception as exc:
+        results.append(
+            _line(False, "MuJoCo GL backend", f"MUJOCO_GL={os.environ.get('MUJOCO_GL')}: {exc}")
+        )
+    results.append(_dds_round_trip())
+    ok = all(results)
+    print(
+        "모든 항목 정상 / all checks passed"
+        if ok
+        else "실패한 항목이 있습니다 / some checks failed"
+    )
+    return 0 if ok else 1
+
+
+_ECHO = """
+import rclpy, sys
+from std_msgs.msg import String
+rclpy.init()
+node = rclpy.create_node('doctor_echo')
+pub = node.create_publisher(String, 'doctor_pong', 10)
+node.create_subscription(String, 'doctor_ping', lambda m: pub.publish(m), 10)
+end = node.get_clock().now().nanoseconds + 20e9
+while rclpy.ok() and node.get_clock().now().nanoseconds < end:
+    rclpy.spin_once(node, timeout_sec=0.1)
+"""
+
+
+def _dds_round_trip() -> bool:
+    """Ping a String through a second process and back, on a leased domain, localhost only."""
+    try:
+        import rclpy
+        from std_msgs.msg import String
+
+        from sim_pkg.domain import lease_domain
+    except Exception as exc:
+        return _line(False, "DDS round trip", f"cannot import: {exc}")
+    with lease_domain() as lease:
+        env = {**os.environ, **lease.env()}
+        echo = subprocess.Popen(
+            [sys.executable, "-c", _ECHO],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        context = rclpy.Context()
+        rclpy.init(context=context, domain_id=lease.domain_id)
+        node = rclpy.create_node("doctor_ping", context=context)
+        got: list[float] = []
+        node.create_subscription(String, "doctor_pong", lambda m: got.append(time.monotonic()), 10)
+        pub = node.create_publisher(String, "doctor_ping", 10)
+        executor = rclpy.executors.SingleThreadedExecutor(context=context)
+        executor.add_node(node)
+        t0 = time.monotonic()
+        while not got and time.monotonic() - t0 < 15:
+            pub.publish(String(data="ping"))
+            sent = time.monotonic()
+            executor.spin_once(timeout_sec=0.2)
+        echo.kill()
+        echo.wait()
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+        if got:
+            return _line(
+                True,
+                "DDS round trip",
+                f"domain {lease.domain_id}, {1000 * (got[0] - sent):.1f} ms "
+                f"(discovery {got[0] - t0:.1f} s)",
+            )
+        return _line(
+            False,
+            "DDS round trip",
+            f"no reply from a second process in 15 s (domain {lease.domain_id})",
+        )
+
+
+def cmd_grade(args) -> int:
+    from curriculum_pkg.assignment import load_assignment
+    from curriculum_pkg.grader import grade
+
+    try:
+        assignment = load_assignment(args.assignment)
+    except LocatedError as err:
+        print(f"오류 / error: {err.bilingual()}", file=sys.stderr)
+        return 2
+    out = Path(args.out or f"runs/{assignment.id}-{time.strftime('%Y%m%d-%H%M%S')}")
+    result = grade(Path(args.submission), assignment, out)
+    _print_table(result)
+    print(f"보고서 / reports: {out}/report.md, result.json, junit.xml")
+    return 0 if result.error is None else 1
+
+
+def _print_table(result) -> None:
+    print()
+    print(f"{'criterion / 항목':<24}{'weight':>8}{'points':>9}")
+    keys = ["graph", "task", "safety", "efficiency"]
+    n = max(1, len(result.episodes))
+    for key in keys:
+        weight = result.assignment.rubric[key]
+        pts = sum(c.points for ep in result.episodes for c in ep.criteria if c.key == key) / n
+        print(f"{key:<24}{weight:>8.0%}{pts:>9.1f}")
+    print("-" * 41)
+    verdict = "PASS / 통과" if result.passed else "NOT PASSED / 미통과"
+    print(f"{'total / 총점':<24}{'':>8}{result.points:>9.1f}   {verdict}")
+    if result.error is not None:
+        print(
+            f"\n오류 / error at {result.error.location}:\n  {result.error.ko}\n  {result.error.en}"
+        )
+
+
+def cmd_scenario(args) -> int:
+    from curriculum_pkg.scenario import list_scenarios, load_scenario
+
+    if args.action == "list":
+        for path in list_scenarios():
+            try:
+                s = load_scenario(path)
+                print(f"{s.id:<24} {s.industry:<14} {s.title['ko']} / {s.title['en']}")
+            except LocatedError as err:
+                print(f"{path.name:<24} INVALID: {err.bilingual()}")
+        return 0
+    status = 0
+    for file in args.files:
+        try:
+            s = load_scenario(file)
+            print(f"ok   {file}: {s.id}, {len(s.world.stations)} stations, {len(s.tasks)} tasks")
+        except LocatedError as err:
+            print(f"FAIL {err.bilingual()}")
+            status = 1
+    return status
+
+
+def cmd_sim(args) -> int:
+    from curriculum_pkg.scenario import resolve_scenario_path
+
+    path = resolve_scenario_path(args.scenario)
+    ros_args = [
+        "--ros-args",
+        "-p",
+        f"scenario:={path.resolve()}",
+        "-p",
+        f"real_time_factor:={args.rtf}",
+        "-p",
+        f"seed:={args.seed}",
+    ]
+    from sim_pkg.nodes.bridge_node import main as bridge_main
+
+    bridge_main(args=["sim_bridge", *ros_args])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="rootroute", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="check the ROS 2 / MuJoCo installation").set_defaults(
+        func=cmd_doctor
+    )
+    g = sub.add_parser("grade", help="grade a submission folder")
+    g.add_argument("submission")
+    g.add_argument(
+        "-a", "--assignment", required=True, help="assignment id or assignment.yaml path"
+    )
+    g.add_argument("-o", "--out", help="output folder (default runs/<assignment>-<time>)")
+    g.set_defaults(func=cmd_grade)
+    s = sub.add_parser("scenario", help="scenario library tools")
+    s.add_argument("action", choices=["validate", "list"])
+    s.add_argument("files", nargs="*")
+    s.set_defaults(func=cmd_scenario)
+    sim = sub.add_parser("sim", help="run the embedded simulator and bridge")
+    sim.add_argument("scenario")
+    sim.add_argument(
+        "--rtf", type=float, default=1.0, help="real-time factor (0 = as fast as possible)"
+    )
+    sim.add_argument("--seed", type=int, default=0)
+    sim.set_defaults(func=cmd_sim)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

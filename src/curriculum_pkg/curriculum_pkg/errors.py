@@ -1,0 +1,18 @@
+"""Input errors of the curriculum domain. Each is located and bilingual (see sim_pkg.errors)."""
+
+from sim_pkg.errors import LocatedError
+
+
+class ScenarioError(LocatedError):
+    """A scenario file is malformed or inconsistent."""
+
+
+class AssignmentError(LocatedError):
+    """An assignment file is malformed or points at something missing."""
+
+
+class SubmissionError(LocatedError):
+    """A student submission cannot be graded: bad layout, launch file, install, or a node failed."""
+
+
+__all__ = ["AssignmentError", "LocatedError", "ScenarioError", "SubmissionError"]

@@ -1,0 +1,301 @@
+"""Grade one submission against one assignment, end to end.
+
+install -> lease a ROS domain -> per scenario variant: start the simulator and the student's
+nodes, check the live graph, run the episode judged from ground truth, kill the process tree
+-> score -> result.json, report.md, trajectory plot. A bad submission gets a located, bilingual
+error and a score of 0; the grader itself never crashes because a student's code did.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+
+from curriculum_pkg.assignment import Assignment
+from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
+from curriculum_pkg.errors import SubmissionError
+from curriculum_pkg.graphcheck import Finding, check_interfaces, check_rates
+from curriculum_pkg.nodes.grader_monitor_node import GraderMonitor
+from curriculum_pkg.processes import (
+    NodeProcess,
+    become_subreaper,
+    kill_all,
+    start_node,
+    track_descendants,
+)
+from curriculum_pkg.scenario import Scenario
+from curriculum_pkg.scoring import Criterion, score_episode, total_points
+from curriculum_pkg.submission import InstalledSubmission, install_submission
+from sim_pkg.domain import DomainLease, lease_domain
+from sim_pkg.nodes.bridge_node import SimBridge, run_paced, spin_in_background
+from sim_pkg.profile import RobotProfile, load_profile
+from sim_pkg.world import SimWorld
+
+SIM_OWNED = ("clock", "odom", "scan", "image", "camera_info", "joint_states")
+CHECK_EVERY_STEPS = 25  # processes and spoofers are checked every 0.25 s of sim time
+SETTLE_AFTER_DONE_S = 0.5
+
+
+@dataclass
+class EpisodeResult:
+    scenario_id: str
+    variant: int
+    seed: int
+    criteria: list[Criterion] = field(default_factory=list)
+    metrics: EpisodeMetrics | None = None
+    graph_findings: list[Finding] = field(default_factory=list)
+    spoofers: list[tuple[str, str]] = field(default_factory=list)
+    real_time_factor: float = 0.0
+    wall_s: float = 0.0
+
+    @property
+    def points(self) -> float:
+        return total_points(self.criteria)
+
+
+@dataclass
+class GradeResult:
+    assignment: Assignment
+    submission: Path
+    out_dir: Path
+    episodes: list[EpisodeResult] = field(default_factory=list)
+    error: SubmissionError | None = None
+    wall_s: float = 0.0
+
+    @property
+    def points(self) -> float:
+        if self.error is not None or not self.episodes:
+            return 0.0
+        return round(sum(e.points for e in self.episodes) / len(self.episodes), 2)
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.error is None
+            and bool(self.episodes)
+            and self.points >= self.assignment.pass_mark
+            and all(e.metrics is not None and e.metrics.completed for e in self.episodes)
+        )
+
+
+class _Episode:
+    """Everything alive during one episode; `close` tears it all down, whatever happened."""
+
+    def __init__(self, context, world: SimWorld, monitor_args: dict):
+        self.world = world
+        self.bridge = SimBridge(world, context=context)
+        self.monitor = GraderMonitor(sim_time=lambda: world.time_s, context=context, **monitor_args)
+        self.executor = SingleThreadedExecutor(context=context)
+        self.executor.add_node(self.bridge)
+        self.executor.add_node(self.monitor)
+        self._spin_thread = spin_in_background(self.executor)
+        self.procs: list[NodeProcess] = []
+
+    def close(self, run_id: str) -> None:
+        kill_all(self.procs, run_id)
+        self.executor.shutdown(timeout_sec=2.0)
+        self._spin_thread.join(timeout=5.0)
+        self.bridge.destroy_node()
+        self.monitor.destroy_node()
+        self.world.close()
+
+
+def _crash_error(proc: NodeProcess, when_en: str, when_ko: str) -> SubmissionError:
+    code = proc.exit_code()
+    tail = proc.log_tail()
+    return SubmissionError(
+        proc.spec.location,
+        f"node {proc.spec.fqn} exited with code {code} {when_en}; last lines of its log:\n{tail}",
+        f"노드 {proc.spec.fqn}이(가) {when_ko} 종료되었습니다 (종료 코드 {code}). 로그 마지막 부분:\n{tail}",
+    )
+
+
+def run_episode(
+    context,
+    lease: DomainLease,
+    installed: InstalledSubmission,
+    assignment: Assignment,
+    scenario: Scenario,
+    variant: int,
+    seed: int,
+    profile: RobotProfile,
+    run_dir: Path,
+    run_id: str,
+) -> EpisodeResult:
+    """Run one scenario variant. Raises SubmissionError for a fatal student-side failure."""
+    wall0 = time.monotonic()
+    result = EpisodeResult(scenario.id, variant, seed)
+    spec = scenario.variant(variant, seed)
+    world = SimWorld(spec, profile, seed=seed * 1000 + variant)
+    origin = world.odom_origin()
+    goals_odom = [
+        tuple(origin.inverse_transform_point(scenario.station(t.station_id).stop_xy))
+        for t in scenario.tasks
+    ]
+    episode = _Episode(
+        context,
+        world,
+        {
+            "mission_topic": assignment.mission_topic,
+            "goals_odom": goals_odom,
+            "odom_frame": profile.odom_frame_id,
+            "required": assignment.nodes,
+        },
+    )
+    try:
+        episode.bridge.step()  # /clock starts, so use_sim_time nodes have a time
+        ros_env = {**lease.env(), "ROOTROUTE_RUN": run_id}
+        cpu_budget = int(scenario.time_limit_s / max(assignment.real_time_factor, 0.1) * 4 + 120)
+        for node in installed.nodes:
+            exe = installed.executables[(node.pkg, node.executable)]
+            episode.procs.append(
+                start_node(
+                    node,
+                    exe,
+                    installed.prefix,
+                    run_dir / f"{scenario.id}_v{variant}",
+                    ros_env,
+                    cpu_budget,
+                )
+            )
+        result.graph_findings = _wait_for_graph(episode, assignment)
+        judge = EpisodeJudge(scenario, spec)
+        counter = {"steps": 0, "done_at": None}
+        crashed: list[NodeProcess] = []
+        owned = [profile.topics[k].name for k in SIM_OWNED]
+
+        def on_step() -> None:
+            judge.update(world.time_s, world.true_pose(), world.robot_contacts())
+            if judge.done and counter["done_at"] is None:
+                counter["done_at"] = world.time_s
+            counter["steps"] += 1
+            if counter["steps"] % CHECK_EVERY_STEPS == 0:
+                crashed.extend(p for p in episode.procs if p.exit_code() is not None)
+                track_descendants(episode.procs)
+                for spoof in episode.monitor.spoofers(
+                    owned, episode.bridge.get_fully_qualified_name()
+                ):
+                    if spoof not in result.spoofers:
+                        result.spoofers.append(spoof)
+
+        def should_stop() -> bool:
+            done_at = counter["done_at"]
+            return bool(crashed) or (
+                done_at is not None and world.time_s >= done_at + SETTLE_AFTER_DONE_S
+            )
+
+        start_s = world.time_s
+        pacer = run_paced(
+            episode.bridge,
+            start_s + scenario.time_limit_s,
+            assignment.real_time_factor,
+            should_stop,
+            on_step,
+        )
+        if crashed:
+            raise _crash_error(crashed[0], "during the episode", "에피소드 도중에")
+        result.real_time_factor = round(pacer.achieved_factor, 2)
+        result.metrics = judge.metrics
+        counts = episode.monitor.message_counts()
+        for node_req in assignment.nodes:
+            for topic in node_req.publishes:
+                if counts.get(topic.topic, 0) == 0 and node_req.name in {
+                    n.fqn for n in installed.nodes
+                }:
+                    where = next(n.location for n in installed.nodes if n.fqn == node_req.name)
+                    raise SubmissionError(
+                        where,
+                        f"node {node_req.name} never published {topic.topic} during the episode",
+                        f"노드 {node_req.name}이(가) 에피소드 동안 {topic.topic} 토픽을 한 번도 발행하지 않았습니다",
+                    )
+        rates = episode.monitor.rates_hz(start_s, world.time_s)
+        result.graph_findings += check_rates(assignment.nodes, rates)
+        result.criteria = score_episode(
+            assignment.rubric,
+            scenario,
+            judge.metrics,
+            result.graph_findings,
+            len({t for t, _ in result.spoofers}),
+        )
+    finally:
+        episode.close(run_id)
+    result.wall_s = round(time.monotonic() - wall0, 2)
+    return result
+
+
+def _wait_for_graph(episode: _Episode, assignment: Assignment) -> list[Finding]:
+    """Wait (wall time) until every required interface shows up, a node dies, or time runs out."""
+    deadline = time.monotonic() + assignment.startup_timeout_s
+    findings: list[Finding] = []
+    while time.monotonic() < deadline:
+        for proc in episode.procs:
+            if proc.exit_code() is not None:
+                raise _crash_error(proc, "at start-up", "시작하자마자")
+        findings = check_interfaces(assignment.nodes, episode.monitor.observe_graph())
+        if all(f.ok for f in findings):
+            break
+        time.sleep(0.2)
+    return findings
+
+
+def grade(
+    submission: Path,
+    assignment: Assignment,
+    out_dir: Path,
+    profile: RobotProfile | None = None,
+    progress=print,
+) -> GradeResult:
+    """Grade and write the reports. Never raises for a problem in the submission."""
+    from curriculum_pkg.report import write_reports  # matplotlib is only needed here
+
+    t0 = time.monotonic()
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = GradeResult(assignment, Path(submission).resolve(), out_dir)
+    profile = profile or load_profile()
+    become_subreaper()
+    run_id = uuid.uuid4().hex[:12]
+    try:
+        progress(f"[1/3] install / 설치: {submission}")
+        installed = install_submission(
+            Path(submission), assignment.launch_file, out_dir / "prefix", out_dir / "logs"
+        )
+        with lease_domain() as lease:
+            progress(f"[2/3] run / 실행: ROS_DOMAIN_ID={lease.domain_id}, localhost only")
+            context = rclpy.Context()
+            rclpy.init(context=context, domain_id=lease.domain_id)
+            try:
+                for run in assignment.runs:
+                    for variant in range(run.variants):
+                        progress(f"      episode / 에피소드: {run.scenario.id} variant {variant}")
+                        ep = run_episode(
+                            context,
+                            lease,
+                            installed,
+                            assignment,
+                            run.scenario,
+                            variant,
+                            run.seed,
+                            profile,
+                            out_dir / "logs",
+                            run_id,
+                        )
+                        result.episodes.append(ep)
+                        progress(
+                            f"      -> {ep.points:.1f} points, sim {ep.metrics.sim_time_s:.1f} s, "
+                            f"real-time factor {ep.real_time_factor:.1f}, wall {ep.wall_s:.1f} s"
+                        )
+            finally:
+                rclpy.shutdown(context=context)
+    except SubmissionError as err:
+        result.error = err
+        progress(f"      error / 오류: {err.location}: {err.en}")
+    result.wall_s = round(time.monotonic() - t0, 2)
+    progress("[3/3] report / 보고서")
+    write_reports(result)
+    return result

@@ -1,0 +1,220 @@
+"""Write what a grading run found: result.json (schema-versioned), report.md (ko/en), junit.xml,
+and a top-down trajectory plot per episode."""
+
+from __future__ import annotations
+
+import json
+import platform
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from pathlib import Path
+
+RESULT_SCHEMA_VERSION = "1.0"
+_LABEL = {
+    "graph": ("노드 그래프 적합성", "Graph conformance"),
+    "task": ("작업 성공", "Task success"),
+    "safety": ("안전", "Safety"),
+    "efficiency": ("효율", "Efficiency"),
+}
+
+
+def result_dict(result) -> dict:
+    a = result.assignment
+    err = result.error
+    return {
+        "schema_version": RESULT_SCHEMA_VERSION,
+        "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "assignment": {"id": a.id, "title": a.title, "pass_mark": a.pass_mark, "rubric": a.rubric},
+        "submission": str(result.submission),
+        "score": result.points,
+        "passed": result.passed,
+        "error": None if err is None else {"location": err.location, "en": err.en, "ko": err.ko},
+        "wall_s": result.wall_s,
+        "host": {"python": platform.python_version(), "machine": platform.machine()},
+        "episodes": [
+            {
+                "scenario": ep.scenario_id,
+                "variant": ep.variant,
+                "seed": ep.seed,
+                "score": ep.points,
+                "real_time_factor_achieved": ep.real_time_factor,
+                "target_real_time_factor": a.real_time_factor,
+                "wall_s": ep.wall_s,
+                "criteria": [
+                    {
+                        "key": c.key,
+                        "weight": round(c.weight, 4),
+                        "score": round(c.score, 4),
+                        "points": round(c.points, 2),
+                        "en": c.en,
+                        "ko": c.ko,
+                    }
+                    for c in ep.criteria
+                ],
+                "metrics": None
+                if ep.metrics is None
+                else {
+                    "stations_reached": ep.metrics.stations_reached,
+                    "station_times_s": ep.metrics.station_times_s,
+                    "completed": ep.metrics.completed,
+                    "completion_time_s": ep.metrics.completion_time_s,
+                    "collisions": [{"t_s": t, "with": what} for t, what in ep.metrics.collisions],
+                    "keep_out_s": round(ep.metrics.keep_out_s, 3),
+                    "sim_time_s": round(ep.metrics.sim_time_s, 3),
+                    "trajectory_t_x_y": ep.metrics.trajectory,
+                },
+                "graph_checks": [{"ok": f.ok, "en": f.en, "ko": f.ko} for f in ep.graph_findings],
+                "spoofed": [{"topic": t, "node": n} for t, n in ep.spoofers],
+            }
+            for ep in result.episodes
+        ],
+    }
+
+
+def _plot(result, ep, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    run = next(r for r in result.assignment.runs if r.scenario.id == ep.scenario_id)
+    scenario = run.scenario
+    world = scenario.variant(ep.variant, ep.seed)
+    fig, ax = plt.subplots(
+        figsize=(7, 7 * world.floor_size_xy[1] / world.floor_size_xy[0] + 0.6), dpi=110
+    )
+    ax.add_patch(Rectangle((0, 0), *world.floor_size_xy, fill=False, lw=2, color="0.3"))
+    for z in world.zones:
+        ax.add_patch(
+            Rectangle(
+                (z.center_xy[0] - z.size_xy[0] / 2, z.center_xy[1] - z.size_xy[1] / 2),
+                *z.size_xy,
+                color="red",
+                alpha=0.2,
+                lw=0,
+            )
+        )
+    for o in world.obstacles:
+        ax.add_patch(
+            Rectangle(
+                (o.center_xy[0] - o.size_xy[0] / 2, o.center_xy[1] - o.size_xy[1] / 2),
+                *o.size_xy,
+                color=o.rgba[:3],
+                alpha=0.8,
+            )
+        )
+    for i, t in enumerate(scenario.tasks):
+        st = scenario.station(t.station_id)
+        ax.add_patch(
+            plt.Circle(st.stop_xy, scenario.station_radius_m, fill=False, color="goldenrod", lw=2)
+        )
+        ax.annotate(
+            f"{i + 1}: {st.id}", st.stop_xy, textcoords="offset points", xytext=(6, 6), fontsize=8
+        )
+    if ep.metrics and ep.metrics.trajectory:
+        xs = [p[1] for p in ep.metrics.trajectory]
+        ys = [p[2] for p in ep.metrics.trajectory]
+        ax.plot(xs, ys, "-", color="tab:blue", lw=1.8, label="robot (ground truth)")
+        ax.plot(xs[0], ys[0], "o", color="tab:green", label="start")
+        for t, _what in ep.metrics.collisions:
+            k = min(
+                range(len(ep.metrics.trajectory)),
+                key=lambda i, t=t: abs(ep.metrics.trajectory[i][0] - t),
+            )
+            ax.plot(xs[k], ys[k], "x", color="red", ms=10, mew=2)
+    ax.set_aspect("equal")
+    ax.set_xlim(-0.2, world.floor_size_xy[0] + 0.2)
+    ax.set_ylim(-0.2, world.floor_size_xy[1] + 0.2)
+    ax.set_xlabel("x [m]")
+    ax.set_ylabel("y [m]")
+    ax.set_title(f"{ep.scenario_id} variant {ep.variant}: {ep.points:.1f} points")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def markdown(result) -> str:
+    a = result.assignment
+    verdict_ko = "통과" if result.passed else "미통과"
+    verdict_en = "PASS" if result.passed else "NOT PASSED"
+    lines = [
+        f"# {a.title['ko']} / {a.title['en']}",
+        "",
+        f"- 제출물 / Submission: `{result.submission}`",
+        f"- 점수 / Score: **{result.points:.1f} / 100** — {verdict_ko} / {verdict_en} (기준 / pass mark {a.pass_mark:g})",
+        f"- 채점 시간 / Grading wall time: {result.wall_s:.1f} s",
+        "",
+    ]
+    if result.error is not None:
+        e = result.error
+        lines += [
+            "## 오류 / Error",
+            "",
+            f"위치 / Location: `{e.location}`",
+            "",
+            "```text",
+            e.ko,
+            "",
+            e.en,
+            "```",
+            "",
+            "제출물에 문제가 있어 0점 처리되었습니다. 위 위치를 고친 뒤 다시 제출하세요.",
+            "The submission could not be graded and scores 0. Fix the place above and submit again.",
+            "",
+        ]
+    for ep in result.episodes:
+        lines += [
+            f"## {ep.scenario_id} — variant {ep.variant}: {ep.points:.1f} points",
+            "",
+            f"![trajectory](trajectory_{ep.scenario_id}_v{ep.variant}.png)",
+            "",
+            f"실시간 배속 / Real-time factor achieved: {ep.real_time_factor:.1f}x "
+            f"(목표 / target {a.real_time_factor:g}x); 시뮬레이션 / sim {ep.metrics.sim_time_s:.1f} s",
+            "",
+            "| 항목 / Criterion | 가중치 / Weight | 점수 / Score | 피드백 | Feedback |",
+            "|---|---:|---:|---|---|",
+        ]
+        for c in ep.criteria:
+            ko, en = _LABEL[c.key]
+            lines.append(f"| {ko} / {en} | {c.weight:.0%} | {c.points:.1f} | {c.ko} | {c.en} |")
+        lines += ["", "<details><summary>그래프 점검 / Graph checks</summary>", ""]
+        lines += [f"- {'✅' if f.ok else '❌'} {f.ko} / {f.en}" for f in ep.graph_findings]
+        lines += ["", "</details>", ""]
+        if ep.spoofers:
+            lines += [
+                "시뮬레이터 토픽 위조 / Spoofed simulator topics: "
+                + ", ".join(f"`{t}` by `{n}`" for t, n in ep.spoofers),
+                "",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def junit(result) -> str:
+    suite = ET.Element("testsuite", name=f"rootroute.{result.assignment.id}")
+    if result.error is not None:
+        case = ET.SubElement(suite, "testcase", classname="submission", name="gradable")
+        ET.SubElement(
+            case, "failure", message=f"{result.error.location}: {result.error.en}"
+        ).text = result.error.ko
+    for ep in result.episodes:
+        for c in ep.criteria:
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{ep.scenario_id}.v{ep.variant}", name=c.key
+            )
+            if c.score < 1.0:
+                ET.SubElement(case, "failure", message=f"{c.score:.2f}: {c.en}").text = c.ko
+    cases = suite.findall("testcase")
+    suite.set("tests", str(len(cases)))
+    suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
+    return ET.tostring(suite, encoding="unicode")
+
+
+def write_reports(result) -> None:
+    out = result.out_dir
+    for ep in result.episodes:
+        _plot(result, ep, out / f"trajectory_{ep.scenario_id}_v{ep.variant}.png")
+    (out / "result.json").write_text(json.dumps(result_dict(result), ensure_ascii=False, indent=2))
+    (out / "report.md").write_text(markdown(result))
+    (out / "junit.xml").write_text(junit(result))

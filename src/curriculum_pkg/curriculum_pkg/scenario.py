@@ -1,0 +1,207 @@
+"""Scenarios: factory worlds plus the task, the criteria and the time limit, one YAML file each."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from curriculum_pkg.errors import LocatedError, ScenarioError
+from sim_pkg.worldspec import START_SCHEMA, WORLD_SCHEMA, Pose2D, WorldSpec, parse_world
+from sim_pkg.yamlio import load_yaml, validate
+
+SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+SCHEMA_VERSION = 1
+
+_TEXT = {
+    "type": "object",
+    "required": ["ko", "en"],
+    "properties": {
+        "ko": {"type": "string", "minLength": 1},
+        "en": {"type": "string", "minLength": 1},
+    },
+}
+_NONNEG = {"type": "number", "minimum": 0}
+SCENARIO_SCHEMA = {
+    "type": "object",
+    "required": [
+        "schema_version",
+        "id",
+        "industry",
+        "title",
+        "briefing",
+        "source",
+        "world",
+        "robot_start",
+        "tasks",
+        "criteria",
+        "penalties",
+        "time_limit_s",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "industry": {
+            "enum": [
+                "plating",
+                "welding",
+                "heat_treatment",
+                "machining",
+                "pcb",
+                "logistics",
+                "auto_parts",
+            ]
+        },
+        "title": _TEXT,
+        "briefing": _TEXT,
+        "source": {"type": "string"},
+        "world": WORLD_SCHEMA,
+        "robot_start": START_SCHEMA,
+        "tasks": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["type", "station"],
+                "additionalProperties": False,
+                "properties": {"type": {"enum": ["navigate"]}, "station": {"type": "string"}},
+            },
+        },
+        "criteria": {
+            "type": "object",
+            "required": ["station_radius_m", "dwell_s", "nominal_time_s"],
+            "additionalProperties": False,
+            "properties": {
+                "station_radius_m": {"type": "number", "exclusiveMinimum": 0},
+                "dwell_s": _NONNEG,
+                "nominal_time_s": {"type": "number", "exclusiveMinimum": 0},
+            },
+        },
+        "penalties": {
+            "type": "object",
+            "required": ["collision", "keep_out_per_s"],
+            "additionalProperties": False,
+            "properties": {"collision": _NONNEG, "keep_out_per_s": _NONNEG, "spoofing": _NONNEG},
+        },
+        "time_limit_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 1800},
+        "randomization": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"start_jitter_m": _NONNEG, "start_yaw_jitter_deg": _NONNEG},
+        },
+        "reference_solution": {"type": "string"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str
+    station_id: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    path: Path
+    industry: str
+    title: dict[str, str]
+    briefing: dict[str, str]
+    source: str
+    world: WorldSpec
+    tasks: tuple[Task, ...]
+    station_radius_m: float
+    dwell_s: float
+    nominal_time_s: float
+    collision_penalty: float
+    keep_out_penalty_per_s: float
+    spoofing_penalty: float
+    time_limit_s: float
+    start_jitter_m: float
+    start_yaw_jitter_rad: float
+    reference_solution: Path | None
+
+    def station(self, station_id: str):
+        return next(s for s in self.world.stations if s.id == station_id)
+
+    def variant(self, index: int, seed: int) -> WorldSpec:
+        """Variant 0 is the scenario as written; others move the start pose, seeded."""
+        if index == 0:
+            return self.world
+        rng = np.random.default_rng([seed, index])
+        start = self.world.robot_start
+        for _ in range(100):  # never start inside a keep-out zone or an obstacle's footprint
+            jitter = rng.uniform(-1.0, 1.0, size=3)
+            moved = Pose2D(
+                start.x + jitter[0] * self.start_jitter_m,
+                start.y + jitter[1] * self.start_jitter_m,
+                start.yaw + jitter[2] * self.start_yaw_jitter_rad,
+            )
+            if not any(
+                z.kind == "keep_out" and z.contains(np.array([moved.x, moved.y]))
+                for z in self.world.zones
+            ):
+                return replace(self.world, robot_start=moved)
+        return self.world
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    return SCENARIO_DIR / f"{name_or_path}.yaml"
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    path = resolve_scenario_path(name_or_path)
+    data, locate = load_yaml(path, ScenarioError)
+    validate(data, SCENARIO_SCHEMA, locate, ScenarioError)
+    try:
+        world = parse_world(data["world"], data["robot_start"], locate)
+    except LocatedError as exc:  # a WorldError: same place, reported in the scenario domain
+        raise ScenarioError(exc.location, exc.en, exc.ko) from None
+    station_ids = {s.id for s in world.stations}
+    tasks = []
+    for i, t in enumerate(data["tasks"]):
+        if t["station"] not in station_ids:
+            raise ScenarioError(
+                locate(("tasks", i, "station")),
+                f"task names station '{t['station']}', which is not in world.stations {sorted(station_ids)}",
+                f"작업에 지정한 스테이션 '{t['station']}'이(가) world.stations에 없습니다",
+            )
+        tasks.append(Task(t["type"], t["station"]))
+    if data["criteria"]["nominal_time_s"] > data["time_limit_s"]:
+        raise ScenarioError(
+            locate(("criteria", "nominal_time_s")),
+            "nominal_time_s is longer than time_limit_s",
+            "nominal_time_s가 time_limit_s보다 깁니다",
+        )
+    rand = data.get("randomization", {})
+    ref = data.get("reference_solution")
+    return Scenario(
+        id=data["id"],
+        path=path,
+        industry=data["industry"],
+        title=data["title"],
+        briefing=data["briefing"],
+        source=data["source"],
+        world=world,
+        tasks=tuple(tasks),
+        station_radius_m=float(data["criteria"]["station_radius_m"]),
+        dwell_s=float(data["criteria"]["dwell_s"]),
+        nominal_time_s=float(data["criteria"]["nominal_time_s"]),
+        collision_penalty=float(data["penalties"]["collision"]),
+        keep_out_penalty_per_s=float(data["penalties"]["keep_out_per_s"]),
+        spoofing_penalty=float(data["penalties"].get("spoofing", 0.5)),
+        time_limit_s=float(data["time_limit_s"]),
+        start_jitter_m=float(rand.get("start_jitter_m", 0.0)),
+        start_yaw_jitter_rad=math.radians(rand.get("start_yaw_jitter_deg", 0.0)),
+        reference_solution=(path.parent / ref).resolve() if ref else None,
+    )
+
+
+def list_scenarios(folder: Path = SCENARIO_DIR) -> list[Path]:
+    return sorted(folder.glob("*.yaml"))

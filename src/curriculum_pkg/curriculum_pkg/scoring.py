@@ -1,0 +1,102 @@
+"""Scoring arithmetic (ROS-free): criterion scores in [0, 1], weighted into 0-100 points.
+
+- graph:      share of required interface checks (nodes, topics, types, rates) that pass
+- task:       share of stations reached in order (each held for the dwell time)
+- safety:     1 - penalties (collisions, keep-out seconds, spoofed sim topics), times task progress:
+              safety is earned while doing the task, so a robot that never moves earns none
+- efficiency: nominal time / completion time, capped at 1; 0 if the task was not completed
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from curriculum_pkg.episode import EpisodeMetrics
+from curriculum_pkg.graphcheck import Finding
+from curriculum_pkg.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    weight: float  # normalised, the rubric's weights sum to 1
+    score: float  # 0..1
+    en: str
+    ko: str
+
+    @property
+    def points(self) -> float:
+        return 100.0 * self.weight * self.score
+
+
+def graph_score(findings: list[Finding]) -> float:
+    return sum(f.ok for f in findings) / len(findings) if findings else 1.0
+
+
+def safety_score(scenario: Scenario, metrics: EpisodeMetrics, spoofed_topics: int) -> float:
+    penalty = (
+        scenario.collision_penalty * len(metrics.collisions)
+        + scenario.keep_out_penalty_per_s * metrics.keep_out_s
+        + scenario.spoofing_penalty * spoofed_topics
+    )
+    return max(0.0, 1.0 - penalty) * metrics.progress
+
+
+def efficiency_score(scenario: Scenario, metrics: EpisodeMetrics) -> float:
+    if not metrics.completed or metrics.completion_time_s <= 0:
+        return 0.0
+    return min(1.0, scenario.nominal_time_s / metrics.completion_time_s)
+
+
+def score_episode(
+    rubric: dict[str, float],
+    scenario: Scenario,
+    metrics: EpisodeMetrics,
+    graph_findings: list[Finding],
+    spoofed_topics: int,
+) -> list[Criterion]:
+    g = graph_score(graph_findings)
+    failed = [f for f in graph_findings if not f.ok]
+    t = metrics.progress
+    s = safety_score(scenario, metrics, spoofed_topics)
+    e = efficiency_score(scenario, metrics)
+    n, total = len(metrics.stations_reached), metrics.stations_total
+    when = f"{metrics.completion_time_s:.1f} s" if metrics.completed else "-"
+    return [
+        Criterion(
+            "graph",
+            rubric["graph"],
+            g,
+            f"{len(graph_findings) - len(failed)}/{len(graph_findings)} interface checks pass"
+            + (f"; first problem: {failed[0].en}" if failed else ""),
+            f"인터페이스 점검 {len(graph_findings) - len(failed)}/{len(graph_findings)}개 통과"
+            + (f"; 첫 문제: {failed[0].ko}" if failed else ""),
+        ),
+        Criterion(
+            "task",
+            rubric["task"],
+            t,
+            f"{n}/{total} stations reached in order",
+            f"스테이션 {total}곳 중 {n}곳을 순서대로 방문",
+        ),
+        Criterion(
+            "safety",
+            rubric["safety"],
+            s,
+            f"{len(metrics.collisions)} collision(s), {metrics.keep_out_s:.1f} s in keep-out zones, "
+            f"{spoofed_topics} spoofed topic(s); scaled by task progress {t:.0%}",
+            f"충돌 {len(metrics.collisions)}회, 출입 금지 구역 {metrics.keep_out_s:.1f}초, "
+            f"시뮬레이터 토픽 위조 {spoofed_topics}건; 작업 진행률 {t:.0%}를 곱함",
+        ),
+        Criterion(
+            "efficiency",
+            rubric["efficiency"],
+            e,
+            f"completed in {when} (nominal {scenario.nominal_time_s:g} s)",
+            f"완료 시간 {when} (기준 {scenario.nominal_time_s:g}초)",
+        ),
+    ]
+
+
+def total_points(criteria: list[Criterion]) -> float:
+    return round(sum(c.points for c in criteria), 2)

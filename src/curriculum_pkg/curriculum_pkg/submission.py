@@ -1,0 +1,167 @@
+"""A student submission: find its packages and launch file, install them into a per-run prefix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from xml.etree import ElementTree
+
+from curriculum_pkg.errors import SubmissionError
+from curriculum_pkg.launchfile import NodeSpec, parse_launch_file
+
+INSTALL_TIMEOUT_S = 180
+
+
+@dataclass(frozen=True)
+class Executable:
+    """How to start one node: the Python module and function behind its console script."""
+
+    module: str
+    function: str
+
+
+@dataclass(frozen=True)
+class InstalledSubmission:
+    root: Path
+    prefix: Path
+    launch_file: Path
+    nodes: tuple[NodeSpec, ...]
+    executables: dict[tuple[str, str], Executable]  # (pkg, exec) -> entry point
+
+
+def find_packages(root: Path) -> dict[str, Path]:
+    """ament_python packages in the submission: folders holding package.xml and setup.py."""
+    found: dict[str, Path] = {}
+    for xml in sorted(root.rglob("package.xml")):
+        folder = xml.parent
+        try:
+            name = ElementTree.parse(xml).getroot().findtext("name", "").strip()
+        except ElementTree.ParseError as exc:
+            raise SubmissionError(
+                f"{xml.relative_to(root)}:{exc.position[0]}",
+                f"package.xml is not valid XML: {exc}",
+                f"package.xml이 올바른 XML이 아닙니다: {exc}",
+            ) from None
+        if not name:
+            raise SubmissionError(
+                str(xml.relative_to(root)),
+                "package.xml has no <name>",
+                "package.xml에 <name>이 없습니다",
+            )
+        if not (folder / "setup.py").is_file():
+            raise SubmissionError(
+                str(xml.relative_to(root)),
+                f"package {name} has no setup.py (ament_python packages need one)",
+                f"패키지 {name}에 setup.py가 없습니다 (ament_python 패키지에는 꼭 필요합니다)",
+            )
+        if name in found:
+            raise SubmissionError(
+                str(xml.relative_to(root)),
+                f"package {name} appears twice",
+                f"패키지 {name}이(가) 두 번 있습니다",
+            )
+        found[name] = folder
+    if not found:
+        raise SubmissionError(
+            str(root),
+            "no ROS 2 package found (no package.xml)",
+            "ROS 2 패키지가 없습니다 (package.xml을 찾지 못했습니다)",
+        )
+    return found
+
+
+def find_launch_file(root: Path, name: str) -> Path:
+    matches = sorted(p for p in root.rglob(name) if p.is_file())
+    if not matches:
+        raise SubmissionError(
+            str(root),
+            f"launch file {name} not found; put it in <your package>/launch/{name}",
+            f"launch 파일 {name}이(가) 없습니다. <패키지>/launch/{name} 위치에 두세요",
+        )
+    if len(matches) > 1:
+        shown = ", ".join(str(m.relative_to(root)) for m in matches)
+        raise SubmissionError(
+            str(root),
+            f"launch file {name} found more than once: {shown}",
+            f"launch 파일 {name}이(가) 여러 개 있습니다: {shown}",
+        )
+    return matches[0]
+
+
+def _install(pkg: str, folder: Path, prefix: Path, log: Path) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--no-index",
+        "--target",
+        str(prefix),
+        "--upgrade",
+        str(folder),
+    ]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise SubmissionError(
+            f"{folder.name}/setup.py",
+            f"installing package {pkg} took longer than {INSTALL_TIMEOUT_S} s",
+            f"패키지 {pkg} 설치가 {INSTALL_TIMEOUT_S}초 안에 끝나지 않았습니다",
+        ) from None
+    log.write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
+        raise SubmissionError(
+            f"{folder.name}/setup.py",
+            f"package {pkg} failed to install:\n{tail}",
+            f"패키지 {pkg} 설치에 실패했습니다 (setup.py를 확인하세요):\n{tail}",
+        )
+
+
+def install_submission(
+    root: Path, launch_name: str, prefix: Path, log_dir: Path
+) -> InstalledSubmission:
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise SubmissionError(str(root), "submission folder does not exist", "제출 폴더가 없습니다")
+    launch_file = find_launch_file(root, launch_name)
+    nodes = tuple(parse_launch_file(launch_file))
+    packages = find_packages(root)
+    for spec in nodes:
+        if spec.pkg not in packages:
+            raise SubmissionError(
+                spec.location,
+                f"node {spec.fqn} uses package {spec.pkg}, which is not in the submission "
+                f"(found: {', '.join(sorted(packages))})",
+                f"노드 {spec.fqn}의 패키지 {spec.pkg}이(가) 제출물에 없습니다",
+            )
+    prefix.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for pkg, folder in packages.items():
+        _install(pkg, folder, prefix, log_dir / f"install_{pkg}.log")
+    scripts: dict[tuple[str, str], Executable] = {}
+    for dist in metadata.distributions(path=[str(prefix)]):
+        for ep in dist.entry_points:
+            if ep.group == "console_scripts":
+                module, _, func = ep.value.partition(":")
+                scripts[(dist.metadata["Name"].replace("-", "_"), ep.name)] = Executable(
+                    module.strip(), func.strip()
+                )
+    for spec in nodes:
+        if (spec.pkg, spec.executable) not in scripts:
+            known = sorted(e for p, e in scripts if p == spec.pkg)
+            raise SubmissionError(
+                spec.location,
+                f"package {spec.pkg} has no executable '{spec.executable}' "
+                f"(console_scripts in setup.py: {known})",
+                f"패키지 {spec.pkg}에 실행 파일 '{spec.executable}'이(가) 없습니다 "
+                f"(setup.py의 console_scripts: {known})",
+            )
+    return InstalledSubmission(root, prefix, launch_file, nodes, scripts)

@@ -1,0 +1,144 @@
+"""Cores of curriculum_pkg: scenario and launch parsing with located errors, judging, scoring."""
+
+import pytest
+
+from curriculum_pkg.assignment import load_assignment
+from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
+from curriculum_pkg.errors import ScenarioError, SubmissionError
+from curriculum_pkg.graphcheck import Finding
+from curriculum_pkg.launchfile import parse_launch_file
+from curriculum_pkg.scenario import SCENARIO_DIR, load_scenario
+from curriculum_pkg.scoring import score_episode, total_points
+from sim_pkg.worldspec import Pose2D
+
+PLATING = SCENARIO_DIR / "banwol_plating_01.yaml"
+
+
+def test_every_library_scenario_validates():
+    scenario = load_scenario(PLATING)
+    assert scenario.title["ko"] and scenario.title["en"]
+    assert [t.station_id for t in scenario.tasks] == ["rinse_check", "outgoing_rack"]
+    assert scenario.reference_solution.is_dir()
+
+
+def test_scenario_error_names_file_line_and_key(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text(PLATING.read_text().replace("marker_id: 12", "marker_id: 11"))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(bad)
+    assert err.value.location.startswith("broken.yaml:")
+    assert "world.stations[1].marker_id" in err.value.location
+    assert "11" in err.value.en and "11" in err.value.ko
+
+
+def test_scenario_task_must_name_an_existing_station(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text(PLATING.read_text().replace("station: outgoing_rack}", "station: paint_booth}"))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(bad)
+    assert "tasks[1].station" in err.value.location
+
+
+def test_hidden_variants_move_the_start_deterministically():
+    scenario = load_scenario(PLATING)
+    assert scenario.variant(0, 1) == scenario.world
+    a, b = scenario.variant(1, 1), scenario.variant(1, 1)
+    assert a == b and a.robot_start != scenario.world.robot_start
+    assert abs(a.robot_start.x - scenario.world.robot_start.x) <= scenario.start_jitter_m
+
+
+def test_launch_file_subset_with_var_substitution(assignment_dir):
+    nodes = parse_launch_file(
+        assignment_dir / "reference/station_runner/launch/plating_stations.launch.yaml"
+    )
+    assert [(n.pkg, n.executable, n.fqn) for n in nodes] == [
+        ("station_runner", "navigator", "/navigator")
+    ]
+    assert nodes[0].params["max_linear_mps"] == pytest.approx(
+        0.22
+    )  # "$(var ...)" read as YAML, like ros2 launch
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("launch:\n  - node: {pkg: p, exec: e, name: n, remap: oops}\n", "launch[0].node.remap"),
+        ("launch:\n  - node: {pkg: p}\n", "launch[0].node"),
+        ("launch: [\n", "bad.launch.yaml:"),
+        (
+            "launch:\n  - node: {pkg: p, exec: e, param: [{name: x, value: '$(env HOME)'}]}\n",
+            "param[0].value",
+        ),
+    ],
+)
+def test_broken_launch_file_error_is_located(tmp_path, text, where):
+    path = tmp_path / "bad.launch.yaml"
+    path.write_text(text)
+    with pytest.raises(SubmissionError) as err:
+        parse_launch_file(path)
+    assert where in err.value.location
+    assert err.value.ko
+
+
+def _judge_drive(scenario, points):
+    judge = EpisodeJudge(scenario, scenario.world)
+    t = 0.0
+    for x, y, seconds, contacts in points:
+        for _ in range(int(seconds / 0.01)):
+            t += 0.01
+            judge.update(t, Pose2D(x, y, 0.0), contacts)
+    return judge.metrics
+
+
+def test_judge_counts_stations_in_order_only_after_dwell():
+    scenario = load_scenario(PLATING)
+    a, b = (s.stop_xy for s in scenario.world.stations)
+    m = _judge_drive(scenario, [(*b, 3.0, set()), (*a, 0.5, set())])
+    assert m.stations_reached == []  # B first does not count; A not held for the dwell time
+    m = _judge_drive(scenario, [(*a, 1.2, set()), (*b, 1.2, set())])
+    assert m.stations_reached == ["rinse_check", "outgoing_rack"] and m.completed
+
+
+def test_judge_counts_collisions_once_per_contact_and_keep_out_time():
+    scenario = load_scenario(PLATING)
+    zone = scenario.world.zones[0]
+    m = _judge_drive(scenario, [(1.0, 1.0, 1.0, {"chemical_drum"}), (*zone.center_xy, 2.0, set())])
+    assert [what for _, what in m.collisions] == ["chemical_drum"]
+    assert m.keep_out_s == pytest.approx(2.0, abs=0.02)
+
+
+def test_scoring_arithmetic():
+    assignment = load_assignment("plating_stations")
+    scenario = assignment.runs[0].scenario
+    metrics = EpisodeMetrics(
+        stations_total=2,
+        stations_reached=["rinse_check", "outgoing_rack"],
+        completion_time_s=140.0,
+        collisions=[(3.0, "wall_east")],
+        keep_out_s=1.0,
+    )
+    findings = [
+        Finding(True, "", ""),
+        Finding(True, "", ""),
+        Finding(False, "", ""),
+        Finding(True, "", ""),
+    ]
+    crit = {
+        c.key: c
+        for c in score_episode(assignment.rubric, scenario, metrics, findings, spoofed_topics=0)
+    }
+    assert crit["graph"].score == pytest.approx(0.75)
+    assert crit["task"].score == pytest.approx(1.0)
+    assert crit["safety"].score == pytest.approx(1 - 0.25 - 0.10)
+    assert crit["efficiency"].score == pytest.approx(70 / 140)
+    expected = 100 * (0.2 * 0.75 + 0.5 * 1.0 + 0.2 * 0.65 + 0.1 * 0.5)
+    assert total_points(list(crit.values())) == pytest.approx(expected)
+
+
+def test_safety_is_earned_only_with_progress():
+    assignment = load_assignment("plating_stations")
+    idle = EpisodeMetrics(stations_total=2)
+    crit = {
+        c.key: c for c in score_episode(assignment.rubric, assignment.runs[0].scenario, idle, [], 0)
+    }
+    assert crit["safety"].score == 0.0 and crit["efficiency"].score == 0.0
