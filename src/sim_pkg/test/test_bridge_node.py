@@ -122,3 +122,30 @@ def test_camera_renders_only_for_a_subscriber(bridge_process, node):
     img = images[-1]
     assert (img.width, img.height, img.encoding) == (640, 480, "rgb8")
     assert len(img.data) == 640 * 480 * 3
+
+
+def test_arm_trajectory_and_gripper_commands_move_the_joints(bridge_process, node):
+    from builtin_interfaces.msg import Duration
+    from std_msgs.msg import Float64MultiArray
+    from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+    states: list[JointState] = []
+    node.create_subscription(JointState, "/joint_states", states.append, 10)
+    arm = node.create_publisher(JointTrajectory, "/arm_controller/joint_trajectory", 10)
+    gripper = node.create_publisher(Float64MultiArray, "/gripper_controller/commands", 10)
+    assert node.spin_until(lambda: len(states) > 0, 30)
+
+    def send():
+        traj = JointTrajectory(joint_names=["joint1"])
+        traj.points = [JointTrajectoryPoint(positions=[0.8], time_from_start=Duration(sec=1))]
+        arm.publish(traj)
+        gripper.publish(Float64MultiArray(data=[-0.008]))
+
+    node.create_timer(0.5, send)
+
+    def position(name):
+        return dict(zip(states[-1].name, states[-1].position, strict=True))[name]
+
+    assert node.spin_until(
+        lambda: abs(position("joint1") - 0.8) < 0.05 and position("gripper_left_joint") < -0.006, 30
+    )

@@ -52,8 +52,10 @@ class SimBridge(Node):
         p: RobotProfile = world.profile
         self.profile = p
         topics = p.topics
+        # Only the newest base command matters, so a flood of /cmd_vel cannot pile up here;
+        # arm and gripper commands are rare and applied in order.
+        self._latest_twist: tuple[float, float] | None = None
         self._pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self.commands_received = 0
 
         self._clock_pub = self.create_publisher(Clock, topics["clock"].name, QoSProfile(depth=10))
         self._scan_pub = self.create_publisher(
@@ -99,7 +101,7 @@ class SimBridge(Node):
     # --------------------------------------------------------------- commands (executor thread)
     def _on_cmd_vel(self, msg) -> None:
         twist = msg.twist if isinstance(msg, TwistStamped) else msg
-        self._pending.put(lambda: self.world.command_base(twist.linear.x, twist.angular.z))
+        self._latest_twist = (twist.linear.x, twist.angular.z)
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
         points = [
@@ -128,9 +130,11 @@ class SimBridge(Node):
     # --------------------------------------------------------------- simulation (main thread)
     def step(self) -> None:
         """Apply queued commands, advance one control period, publish whatever is due."""
+        twist, self._latest_twist = self._latest_twist, None
+        if twist is not None:
+            self.world.command_base(*twist)
         while not self._pending.empty():
             self._pending.get_nowait()()
-            self.commands_received += 1
         self.world.step()
         now = self.world.time_s
         stamp = _stamp(now)

@@ -1,0 +1,166 @@
+"""End-to-end grading: real student processes, real DDS, real physics, through the public API."""
+
+import json
+import subprocess
+import sys
+
+import psutil
+import pytest
+
+from curriculum_pkg.assignment import load_assignment
+from curriculum_pkg.grader import grade
+
+
+def criteria(result):
+    (episode,) = result.episodes
+    return {c.key: c for c in episode.criteria}
+
+
+def test_reference_solution_passes_every_variant(tmp_path, assignment_dir):
+    assignment = load_assignment("plating_stations")
+    result = grade(
+        assignment_dir / "reference", assignment, tmp_path / "out", progress=lambda _m: None
+    )
+    assert result.error is None
+    assert result.passed
+    assert len(result.episodes) == sum(r.variants for r in assignment.runs)
+    for ep in result.episodes:
+        assert ep.metrics.completed and not ep.metrics.collisions and ep.metrics.keep_out_s == 0
+    report = json.loads((tmp_path / "out/result.json").read_text())
+    assert report["schema_version"] == "1.0" and report["passed"] is True
+    assert (tmp_path / "out/report.md").read_text().count("100.0") >= 1
+    assert (tmp_path / "out/trajectory_banwol_plating_01_v0.png").stat().st_size > 1000
+
+
+def test_starter_gets_graph_points_but_not_task_success(submission, quick_assignment, tmp_path):
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.error is None
+    c = criteria(result)
+    assert c["graph"].score == 1.0
+    assert c["task"].score == 0.0 and c["safety"].score == 0.0
+    assert not result.passed and result.points == pytest.approx(20.0)
+
+
+def test_grader_scores_zero_when_student_node_crashes_at_start(
+    submission, quick_assignment, tmp_path
+):
+    submission.edit(
+        'super().__init__("navigator")',
+        'super().__init__("navigator")\n        raise RuntimeError("boom")',
+    )
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.points == 0.0 and not result.passed
+    err = result.error
+    assert "plating_stations.launch.yaml" in err.location
+    assert "at start-up" in err.en and "시작하자마자" in err.ko
+    assert (
+        "navigator_node.py" in err.en and "RuntimeError: boom" in err.en
+    )  # the student's own traceback
+
+
+def test_grader_scores_zero_with_located_message_for_broken_launch_file(
+    submission, quick_assignment, tmp_path
+):
+    submission.launch_file.write_text(
+        "launch:\n  - node:\n      pkg: station_runner\n      exec: navigator\n    name: x\n"
+    )
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.points == 0.0
+    assert result.error.location.startswith("plating_stations.launch.yaml:")
+    assert json.loads((tmp_path / "out/result.json").read_text())["error"]["ko"]
+
+
+def test_grader_scores_zero_when_node_crashes_mid_episode(submission, quick_assignment, tmp_path):
+    submission.edit(
+        "        linear, angular = 0.0, 0.0\n",
+        "        linear, angular = 0.0, 0.0\n"
+        "        if self.get_clock().now().nanoseconds > 3e9:\n"
+        "            raise ZeroDivisionError('mid-episode')\n",
+    )
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.points == 0.0
+    assert "during the episode" in result.error.en and "ZeroDivisionError" in result.error.en
+
+
+def test_grader_scores_zero_when_node_never_publishes(submission, quick_assignment, tmp_path):
+    submission.edit("        self.cmd_pub.publish(msg)", "        pass")
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.points == 0.0
+    assert "never published /cmd_vel" in result.error.en
+    assert "plating_stations.launch.yaml" in result.error.location
+
+
+def test_grader_scores_zero_when_package_fails_to_install(submission, quick_assignment, tmp_path):
+    setup_py = submission.path / "station_runner/setup.py"
+    setup_py.write_text(setup_py.read_text() + "\nthis is not python\n")
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.points == 0.0
+    assert result.error.location.endswith("setup.py")
+    assert "failed to install" in result.error.en
+
+
+def test_grader_detects_a_node_spoofing_odometry(submission, quick_assignment, tmp_path):
+    submission.edit(
+        "        self.create_timer(0.1, self.control)",
+        "        self.create_timer(0.1, self.control)\n"
+        "        self.fake_odom = self.create_publisher(Odometry, '/odom', 10)\n"
+        "        self.create_timer(0.1, lambda: self.fake_odom.publish(Odometry()))",
+    )
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert ("/odom", "/navigator") in result.episodes[0].spoofers
+
+
+def test_grader_kills_escaped_grandchildren(submission, quick_assignment, tmp_path):
+    marker = tmp_path / "grandchild.pid"
+    submission.edit(
+        'super().__init__("navigator")',
+        'super().__init__("navigator")\n'
+        "        import subprocess\n"
+        "        child = subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+        f"        open({str(marker)!r}, 'w').write(str(child.pid))",
+    )
+    submission.edit(
+        "        self.cmd_pub.publish(msg)",
+        "        self.cmd_pub.publish(msg)\n        raise SystemExit(3)",
+    )
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.error is not None  # the node exits mid-episode...
+    pid = int(marker.read_text())
+    assert (
+        not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    )  # ...and its setsid child died too
+
+
+def test_cli_grade_prints_score_table_and_exit_code(tmp_path):
+    missing = tmp_path / "empty"
+    missing.mkdir()
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "curriculum_pkg.cli",
+            "grade",
+            str(missing),
+            "-a",
+            "plating_stations",
+            "-o",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 1
+    assert "total / 총점" in run.stdout and "launch 파일" in run.stdout
+
+
+def test_cli_doctor_reports_every_check():
+    run = subprocess.run(
+        [sys.executable, "-m", "curriculum_pkg.cli", "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    for check in ("rclpy", "RMW", "MuJoCo", "MuJoCo GL backend", "DDS round trip"):
+        assert f"{check} " in run.stdout
