@@ -47,9 +47,23 @@ def _block(parent: ET.Element, block: Block, cls: str) -> None:
     )
 
 
+def _box(parent: ET.Element, name: str, box: dict, mass: float, **attrs) -> None:
+    """A box geom from a profile entry {center, size} (full sizes, metres)."""
+    _sub(
+        parent,
+        "geom",
+        name=name,
+        type="box",
+        pos=_fmt(*box["center"]),
+        size=_fmt(*(v / 2 for v in box["size"])),
+        mass=_fmt(mass),
+        **attrs,
+    )
+
+
 def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
     raw = profile.raw
-    base, arm = raw["base"], raw["arm"]
+    base, drive, arm = raw["base"], raw["drive"], raw["arm"]
     start = spec.robot_start
     root = _sub(
         world,
@@ -60,22 +74,18 @@ def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
         euler=_fmt(0, 0, start.yaw),
     )
     _sub(root, "freejoint", name="base_free")
-    _sub(root, "site", name="base_footprint_site", pos="0 0 0", size="0.01")
     link = _sub(root, "body", name="base_link", pos=_fmt(0, 0, base["base_link_height_m"]))
     cx, cy, cz = base["chassis_center_m"]
     sx, sy, sz = base["chassis_size_m"]
-    # The chassis box sits 5 mm higher than the URDF's so it clears the floor on its casters.
-    _sub(
+    # The URDF's chassis box reaches down to 0.0 in base_link, 1 cm above the floor; it is raised
+    # by 5 mm here so that it never scrapes the floor when the robot pitches on its casters.
+    _box(
         link,
-        "geom",
-        name="chassis",
-        type="box",
-        pos=_fmt(cx, cy, cz + 0.005),
-        size=_fmt(sx / 2, sy / 2, sz / 2 - 0.005),
-        mass=base["chassis_mass_kg"],
+        "chassis",
+        {"center": [cx, cy, cz + 0.005], "size": [sx, sy, sz - 0.01]},
+        base["chassis_mass_kg"],
         rgba="0.2 0.2 0.22 1",
     )
-    r = profile.wheel_radius_m
     for side, sign in (("left", 1.0), ("right", -1.0)):
         wheel = _sub(
             link,
@@ -84,15 +94,14 @@ def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
             pos=_fmt(0, sign * base["wheel_y_m"], base["wheel_z_m"]),
         )
         # Positive joint velocity rolls the robot forward on both wheels (turtlebot3_node convention).
-        # armature: the XM430 rotor inertia reflected through its 212.6:1 gearbox (~5e-3 kg m^2).
         _sub(
             wheel,
             "joint",
             name=f"wheel_{side}_joint",
             type="hinge",
             axis="0 1 0",
-            damping="0.002",
-            armature="0.005",
+            damping=_fmt(drive["wheel_damping_nm_s"]),
+            armature=_fmt(drive["wheel_armature_kg_m2"]),
         )
         _sub(
             wheel,
@@ -100,9 +109,9 @@ def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
             name=f"wheel_{side}",
             class_="wheel",
             type="cylinder",
-            size=_fmt(r, base["wheel_width_m"] / 2),
+            size=_fmt(profile.wheel_radius_m, base["wheel_width_m"] / 2),
             zaxis="0 1 0",
-            mass=base["wheel_mass_kg"],
+            mass=_fmt(base["wheel_mass_kg"]),
         )
     caster_z = base["caster_radius_m"] - base["base_link_height_m"]
     for i, (x, y) in enumerate(base["caster_xy_m"]):
@@ -114,55 +123,37 @@ def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
             type="sphere",
             pos=_fmt(x, y, caster_z),
             size=_fmt(base["caster_radius_m"]),
-            mass="0.005",
+            mass=_fmt(base["caster_mass_kg"]),
         )
-    lid = raw["lidar"]["mount_xyz_m"]
+    lidar = raw["lidar"]
+    mount, housing = lidar["mount_xyz_m"], lidar["housing"]
     _sub(
         link,
         "geom",
         name="lds",
         type="cylinder",
-        pos=_fmt(lid[0] + 0.015, lid[1], lid[2] - 0.0065),
-        size="0.055 0.0158",
-        mass="0.114",
+        pos=_fmt(*(m + c for m, c in zip(mount, housing["center_m"], strict=True))),
+        size=_fmt(housing["radius_m"], housing["height_m"] / 2),
+        mass=_fmt(housing["mass_kg"]),
         rgba="0.1 0.1 0.1 1",
     )
-    _sub(link, "site", name="lidar_site", pos=_fmt(*lid), size="0.005")
-    cam = raw["camera"]["mount_xyz_m"]
+    _sub(link, "site", name="lidar_site", pos=_fmt(*mount), size="0.005")
     # MuJoCo cameras look along their -z with +y up: xyaxes below aims it along base_link +x.
     _sub(
         link,
         "camera",
         name="front_camera",
-        pos=_fmt(*cam),
+        pos=_fmt(*raw["camera"]["mount_xyz_m"]),
         xyaxes="0 -1 0 0 0 1",
         fovy=_fmt(math.degrees(profile.camera_vfov_rad)),
     )
 
     # OpenMANIPULATOR-X: link1 fixed on the chassis, joint1 yaw, joints 2-4 pitch, two fingers.
+    boxes, masses = arm["link_boxes_m"], arm["link_mass_kg"]
     parent = _sub(link, "body", name="link1", pos=_fmt(*arm["mount_xyz_m"]))
-    _sub(
-        parent,
-        "geom",
-        name="link1_geom",
-        type="box",
-        pos="0 0 0.017",
-        size="0.023 0.014 0.012",
-        mass=arm["link_mass_kg"][0],
-    )
-    offsets = [
-        arm["joint1_offset_m"],
-        arm["joint2_offset_m"],
-        arm["joint3_offset_m"],
-        arm["joint4_offset_m"],
-    ]
+    _box(parent, "link1_geom", boxes[0], masses[0], rgba="0.75 0.75 0.78 1")
+    offsets = [arm[f"joint{i}_offset_m"] for i in range(1, 5)]
     axes = ["0 0 1", "0 1 0", "0 1 0", "0 1 0"]
-    shapes = [  # collision boxes of link2..link5 from the URDF (centre, half sizes)
-        ("0 0 0.0475", "0.014 0.017 0.023"),
-        ("0 0 0.09265", "0.012 0.017 0.062"),
-        ("0.0675 0 0", "0.0675 0.017 0.012"),
-        ("0.0555 0 0.007", "0.0275 0.03 0.02"),
-    ]
     for i, joint in enumerate(profile.arm_joints):
         body = _sub(parent, "body", name=f"link{i + 2}", pos=_fmt(*offsets[i]))
         _sub(
@@ -173,19 +164,11 @@ def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
             axis=axes[i],
             range=_fmt(joint.lower, joint.upper),
         )
-        _sub(
-            body,
-            "geom",
-            name=f"link{i + 2}_geom",
-            type="box",
-            pos=shapes[i][0],
-            size=shapes[i][1],
-            mass=arm["link_mass_kg"][min(i + 1, 4)],
-            rgba="0.75 0.75 0.78 1",
-        )
+        _box(body, f"link{i + 2}_geom", boxes[i + 1], masses[i + 1], rgba="0.75 0.75 0.78 1")
         parent = body
     _sub(parent, "site", name="end_effector", pos=_fmt(*arm["end_effector_offset_m"]), size="0.005")
     fx, fy, fz = arm["gripper_finger_offset_m"]
+    finger_box, servo = arm["finger_box_m"], arm["gripper_servo"]
     grip = profile.gripper
     for name, sign in ((grip.name, 1.0), (profile.gripper_mimic_joint, -1.0)):
         side = "left" if sign > 0 else "right"
@@ -197,18 +180,16 @@ def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
             type="slide",
             axis=_fmt(0, sign, 0),
             range=_fmt(grip.lower, grip.upper),
-            damping="2",
-            armature="0.01",
+            damping=_fmt(servo["damping_n_s"]),
+            armature=_fmt(servo["armature_kg"]),
         )
-        _sub(
+        cx, cy, cz = finger_box["center"]
+        _box(
             finger,
-            "geom",
-            name=f"gripper_{side}_geom",
-            type="box",
-            pos=_fmt(0.035, sign * 0.0075, 0),
-            size="0.02 0.006 0.012",
-            mass="0.01",
-            friction="1.5 0.02 0.001",
+            f"gripper_{side}_geom",
+            {"center": [cx, sign * cy, cz], "size": finger_box["size"]},
+            finger_box["mass_kg"],
+            friction=_fmt(finger_box["friction"], 0.02, 0.001),
             rgba="0.3 0.3 0.3 1",
         )
 
@@ -254,7 +235,14 @@ def build_mjcf(spec: WorldSpec, profile: RobotProfile, model_name: str = "rootro
     # priority: a contact takes the higher-priority geom's condim and friction, not the max of both.
     _sub(caster, "geom", friction="0 0 0", condim="1", priority="1", rgba="0.5 0.5 0.5 1")
     armj = _sub(rcls, "default", class_="arm_joint")
-    _sub(armj, "joint", type="hinge", damping="0.5", armature="0.01")
+    servo = profile.raw["arm"]["servo"]
+    _sub(
+        armj,
+        "joint",
+        type="hinge",
+        damping=_fmt(servo["damping_nm_s"]),
+        armature=_fmt(servo["armature_kg_m2"]),
+    )
     mark = _sub(default, "default", class_="marking")
     _sub(mark, "geom", contype="0", conaffinity="0", group=str(MARKING_GROUP))
 
@@ -319,35 +307,36 @@ def build_mjcf(spec: WorldSpec, profile: RobotProfile, model_name: str = "rootro
         polycoef="0 1 0 0 0",
     )
     act = _sub(mj, "actuator")
-    torque = profile.raw["drive"]["wheel_max_torque_nm"]
+    drive, arm = profile.raw["drive"], profile.raw["arm"]
+    torque = drive["wheel_max_torque_nm"]
     for side in ("left", "right"):
         _sub(
             act,
             "velocity",
             name=f"wheel_{side}_motor",
             joint=f"wheel_{side}_joint",
-            kv="1.0",
+            kv=_fmt(drive["wheel_velocity_gain_nm_s"]),
             forcerange=_fmt(-torque, torque),
         )
-    kp = profile.raw["arm"]["position_kp"]
+    servo, gripper_servo = arm["servo"], arm["gripper_servo"]
     for joint in profile.arm_joints:
         _sub(
             act,
             "position",
             name=f"{joint.name}_servo",
             joint=joint.name,
-            kp=_fmt(kp),
+            kp=_fmt(servo["kp"]),
             ctrlrange=_fmt(joint.lower, joint.upper),
-            forcerange="-4.1 4.1",
+            forcerange=_fmt(-servo["max_torque_nm"], servo["max_torque_nm"]),
         )
     _sub(
         act,
         "position",
         name="gripper_servo",
         joint=profile.gripper.name,
-        kp="200",
+        kp=_fmt(gripper_servo["kp"]),
         ctrlrange=_fmt(profile.gripper.lower, profile.gripper.upper),
-        forcerange="-10 10",
+        forcerange=_fmt(-gripper_servo["max_force_n"], gripper_servo["max_force_n"]),
     )
     ET.indent(mj)
     return ET.tostring(mj, encoding="unicode")

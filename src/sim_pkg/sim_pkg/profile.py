@@ -51,6 +51,7 @@ _SCHEMA = {
                 "wheel_mass_kg",
                 "caster_xy_m",
                 "caster_radius_m",
+                "caster_mass_kg",
             ],
         },
         "drive": {
@@ -64,6 +65,9 @@ _SCHEMA = {
                 "wheel_friction",
                 "cmd_vel_stamped",
                 "cmd_vel_timeout_s",
+                "wheel_velocity_gain_nm_s",
+                "wheel_armature_kg_m2",
+                "wheel_damping_nm_s",
             ],
             "properties": {
                 "wheel_separation_m": _POS,
@@ -86,6 +90,7 @@ _SCHEMA = {
                 "noise_std_m",
                 "noise_std_fraction",
                 "invalid_range_value",
+                "housing",
             ],
             "properties": {"mount_xyz_m": _VEC3, "samples": {"type": "integer", "minimum": 1}},
         },
@@ -103,7 +108,17 @@ _SCHEMA = {
         },
         "arm": {
             "type": "object",
-            "required": ["mount_xyz_m", "joints", "gripper", "home_rad", "position_kp"],
+            "required": [
+                "mount_xyz_m",
+                "joints",
+                "gripper",
+                "home_rad",
+                "link_mass_kg",
+                "link_boxes_m",
+                "finger_box_m",
+                "servo",
+                "gripper_servo",
+            ],
             "properties": {
                 "joints": {
                     "type": "array",
@@ -115,6 +130,8 @@ _SCHEMA = {
                     },
                 },
                 "home_rad": {"type": "array", "minItems": 4, "maxItems": 4},
+                "link_mass_kg": {"type": "array", "minItems": 5, "maxItems": 5},
+                "link_boxes_m": {"type": "array", "minItems": 5, "maxItems": 5},
             },
         },
         "topics": {
