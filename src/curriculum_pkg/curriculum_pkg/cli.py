@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,102 +27,19 @@ def _line(ok: bool, what: str, detail: str) -> bool:
 
 
 def cmd_doctor(_args) -> int:
+    from curriculum_pkg.ros.doctor import run_checks
+
     print("rootroute doctor — 실행 환경 점검 / environment check")
-    results = []
-    try:
-        import rclpy
-        from rclpy.utilities import get_rmw_implementation_identifier
-
-        results.append(_line(True, "rclpy", f"{Path(rclpy.__file__).parent}"))
-        results.append(_line(True, "RMW", get_rmw_implementation_identifier()))
-    except Exception as exc:  # doctor reports, it does not crash
-        results.append(_line(False, "rclpy", f"{type(exc).__name__}: {exc}"))
-    try:
-        import mujoco
-
-        results.append(_line(True, "MuJoCo", mujoco.__version__))
-        model = mujoco.MjModel.from_xml_string(
-            "<mujoco><worldbody><geom size='1'/></worldbody></mujoco>"
-        )
-        with mujoco.Renderer(model, 48, 64) as renderer:
-            renderer.render()
-        results.append(
-            _line(True, "MuJoCo GL backend", f"MUJOCO_GL={os.environ.get('MUJOCO_GL')} renders")
-        )
-    except Exception as exc:
-        results.append(
-            _line(False, "MuJoCo GL backend", f"MUJOCO_GL={os.environ.get('MUJOCO_GL')}: {exc}")
-        )
-    results.append(_dds_round_trip())
-    ok = all(results)
+    ok = True
+    for check in run_checks():
+        print(f"  [{'ok' if check.ok else 'FAIL':>4}] {check.what:<28} {check.detail}")
+        ok = ok and check.ok
     print(
         "모든 항목 정상 / all checks passed"
         if ok
         else "실패한 항목이 있습니다 / some checks failed"
     )
     return 0 if ok else 1
-
-
-_ECHO = """
-import rclpy, sys
-from std_msgs.msg import String
-rclpy.init()
-node = rclpy.create_node('doctor_echo')
-pub = node.create_publisher(String, 'doctor_pong', 10)
-node.create_subscription(String, 'doctor_ping', lambda m: pub.publish(m), 10)
-end = node.get_clock().now().nanoseconds + 20e9
-while rclpy.ok() and node.get_clock().now().nanoseconds < end:
-    rclpy.spin_once(node, timeout_sec=0.1)
-"""
-
-
-def _dds_round_trip() -> bool:
-    """Ping a String through a second process and back, on a leased domain, localhost only."""
-    try:
-        import rclpy
-        from std_msgs.msg import String
-
-        from sim_pkg.domain import lease_domain
-    except Exception as exc:
-        return _line(False, "DDS round trip", f"cannot import: {exc}")
-    with lease_domain() as lease:
-        env = {**os.environ, **lease.env()}
-        echo = subprocess.Popen(
-            [sys.executable, "-c", _ECHO],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        context = rclpy.Context()
-        rclpy.init(context=context, domain_id=lease.domain_id)
-        node = rclpy.create_node("doctor_ping", context=context)
-        got: list[float] = []
-        node.create_subscription(String, "doctor_pong", lambda m: got.append(time.monotonic()), 10)
-        pub = node.create_publisher(String, "doctor_ping", 10)
-        executor = rclpy.executors.SingleThreadedExecutor(context=context)
-        executor.add_node(node)
-        t0 = time.monotonic()
-        while not got and time.monotonic() - t0 < 15:
-            pub.publish(String(data="ping"))
-            sent = time.monotonic()
-            executor.spin_once(timeout_sec=0.2)
-        echo.kill()
-        echo.wait()
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.shutdown(context=context)
-        if got:
-            return _line(
-                True,
-                "DDS round trip",
-                f"domain {lease.domain_id}, {1000 * (got[0] - sent):.1f} ms "
-                f"(discovery {got[0] - t0:.1f} s)",
-            )
-        return _line(
-            False,
-            "DDS round trip",
-            f"no reply from a second process in 15 s (domain {lease.domain_id})",
-        )
 
 
 def cmd_grade(args) -> int:

@@ -13,14 +13,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
-
 from curriculum_pkg.assignment import Assignment
 from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
 from curriculum_pkg.errors import SubmissionError
 from curriculum_pkg.graphcheck import Finding, check_interfaces, check_rates
-from curriculum_pkg.nodes.grader_monitor_node import GraderMonitor
 from curriculum_pkg.processes import (
     NodeProcess,
     become_subreaper,
@@ -28,11 +24,11 @@ from curriculum_pkg.processes import (
     start_node,
     track_descendants,
 )
+from curriculum_pkg.ros.session import RosSession, SimEpisode, run_paced
 from curriculum_pkg.scenario import Scenario
 from curriculum_pkg.scoring import Criterion, score_episode, total_points
 from curriculum_pkg.submission import InstalledSubmission, install_submission
 from sim_pkg.domain import DomainLease, lease_domain
-from sim_pkg.nodes.bridge_node import SimBridge, run_paced, spin_in_background
 from sim_pkg.profile import RobotProfile, load_profile
 from sim_pkg.world import SimWorld
 
@@ -83,28 +79,6 @@ class GradeResult:
         )
 
 
-class _Episode:
-    """Everything alive during one episode; `close` tears it all down, whatever happened."""
-
-    def __init__(self, context, world: SimWorld, monitor_args: dict):
-        self.world = world
-        self.bridge = SimBridge(world, context=context)
-        self.monitor = GraderMonitor(sim_time=lambda: world.time_s, context=context, **monitor_args)
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.bridge)
-        self.executor.add_node(self.monitor)
-        self._spin_thread = spin_in_background(self.executor)
-        self.procs: list[NodeProcess] = []
-
-    def close(self, run_id: str) -> None:
-        kill_all(self.procs, run_id)
-        self.executor.shutdown(timeout_sec=2.0)
-        self._spin_thread.join(timeout=5.0)
-        self.bridge.destroy_node()
-        self.monitor.destroy_node()
-        self.world.close()
-
-
 def _crash_error(proc: NodeProcess, when_en: str, when_ko: str) -> SubmissionError:
     code = proc.exit_code()
     tail = proc.log_tail()
@@ -116,7 +90,7 @@ def _crash_error(proc: NodeProcess, when_en: str, when_ko: str) -> SubmissionErr
 
 
 def run_episode(
-    context,
+    session: RosSession,
     lease: DomainLease,
     installed: InstalledSubmission,
     assignment: Assignment,
@@ -137,8 +111,9 @@ def run_episode(
         tuple(origin.inverse_transform_point(scenario.station(t.station_id).stop_xy))
         for t in scenario.tasks
     ]
-    episode = _Episode(
-        context,
+    procs: list[NodeProcess] = []
+    episode = SimEpisode(
+        session,
         world,
         {
             "mission_topic": assignment.mission_topic,
@@ -153,7 +128,7 @@ def run_episode(
         cpu_budget = int(scenario.time_limit_s / max(assignment.real_time_factor, 0.1) * 4 + 120)
         for node in installed.nodes:
             exe = installed.executables[(node.pkg, node.executable)]
-            episode.procs.append(
+            procs.append(
                 start_node(
                     node,
                     exe,
@@ -163,7 +138,7 @@ def run_episode(
                     cpu_budget,
                 )
             )
-        result.graph_findings = _wait_for_graph(episode, assignment)
+        result.graph_findings = _wait_for_graph(procs, episode.monitor, assignment)
         judge = EpisodeJudge(scenario, spec)
         counter = {"steps": 0, "done_at": None}
         crashed: list[NodeProcess] = []
@@ -175,11 +150,9 @@ def run_episode(
                 counter["done_at"] = world.time_s
             counter["steps"] += 1
             if counter["steps"] % CHECK_EVERY_STEPS == 0:
-                crashed.extend(p for p in episode.procs if p.exit_code() is not None)
-                track_descendants(episode.procs)
-                for spoof in episode.monitor.spoofers(
-                    owned, episode.bridge.get_fully_qualified_name()
-                ):
+                crashed.extend(p for p in procs if p.exit_code() is not None)
+                track_descendants(procs)
+                for spoof in episode.monitor.spoofers(owned, episode.bridge_name):
                     if spoof not in result.spoofers:
                         result.spoofers.append(spoof)
 
@@ -223,20 +196,21 @@ def run_episode(
             len({t for t, _ in result.spoofers}),
         )
     finally:
-        episode.close(run_id)
+        kill_all(procs, run_id)
+        episode.close()
     result.wall_s = round(time.monotonic() - wall0, 2)
     return result
 
 
-def _wait_for_graph(episode: _Episode, assignment: Assignment) -> list[Finding]:
+def _wait_for_graph(procs: list[NodeProcess], monitor, assignment: Assignment) -> list[Finding]:
     """Wait (wall time) until every required interface shows up, a node dies, or time runs out."""
     deadline = time.monotonic() + assignment.startup_timeout_s
     findings: list[Finding] = []
     while time.monotonic() < deadline:
-        for proc in episode.procs:
+        for proc in procs:
             if proc.exit_code() is not None:
                 raise _crash_error(proc, "at start-up", "시작하자마자")
-        findings = check_interfaces(assignment.nodes, episode.monitor.observe_graph())
+        findings = check_interfaces(assignment.nodes, monitor.observe_graph())
         if all(f.ok for f in findings):
             break
         time.sleep(0.2)
@@ -267,14 +241,12 @@ def grade(
         )
         with lease_domain() as lease:
             progress(f"[2/3] run / 실행: ROS_DOMAIN_ID={lease.domain_id}, localhost only")
-            context = rclpy.Context()
-            rclpy.init(context=context, domain_id=lease.domain_id)
-            try:
+            with RosSession(lease.domain_id) as session:
                 for run in assignment.runs:
                     for variant in range(run.variants):
                         progress(f"      episode / 에피소드: {run.scenario.id} variant {variant}")
                         ep = run_episode(
-                            context,
+                            session,
                             lease,
                             installed,
                             assignment,
@@ -290,8 +262,6 @@ def grade(
                             f"      -> {ep.points:.1f} points, sim {ep.metrics.sim_time_s:.1f} s, "
                             f"real-time factor {ep.real_time_factor:.1f}, wall {ep.wall_s:.1f} s"
                         )
-            finally:
-                rclpy.shutdown(context=context)
     except SubmissionError as err:
         result.error = err
         progress(f"      error / 오류: {err.location}: {err.en}")

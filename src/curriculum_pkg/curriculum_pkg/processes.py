@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -35,16 +34,14 @@ def become_subreaper() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def _limits(cpu_seconds: int):
-    def apply() -> None:
-        resource.setrlimit(
-            resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT_BYTES, ADDRESS_SPACE_LIMIT_BYTES)
-        )
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES_LIMIT, OPEN_FILES_LIMIT))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
+def _apply_limits(pid: int, cpu_seconds: int) -> None:
+    """Resource limits on a just-started node. Set from outside (prlimit) because preexec_fn is
+    unsafe while the grader's executor thread runs; the child is still importing Python then."""
+    proc = psutil.Process(pid)
+    proc.rlimit(psutil.RLIMIT_AS, (ADDRESS_SPACE_LIMIT_BYTES, ADDRESS_SPACE_LIMIT_BYTES))
+    proc.rlimit(psutil.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    proc.rlimit(psutil.RLIMIT_NOFILE, (OPEN_FILES_LIMIT, OPEN_FILES_LIMIT))
+    proc.rlimit(psutil.RLIMIT_CORE, (0, 0))
 
 
 @dataclass
@@ -111,8 +108,9 @@ def start_node(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_limits(cpu_seconds),
         )
+    with contextlib.suppress(psutil.NoSuchProcess):
+        _apply_limits(popen.pid, cpu_seconds)
     return NodeProcess(spec, popen, log_path)
 
 

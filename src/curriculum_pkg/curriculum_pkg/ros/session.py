@@ -1,0 +1,56 @@
+"""One rclpy context per grading run, and the in-process simulator + monitor of one episode."""
+
+from __future__ import annotations
+
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+
+from curriculum_pkg.nodes.grader_monitor_node import GraderMonitor
+from sim_pkg.nodes.bridge_node import SimBridge, run_paced, spin_in_background
+from sim_pkg.world import SimWorld
+
+__all__ = ["RosSession", "SimEpisode", "run_paced"]
+
+
+class RosSession:
+    """An rclpy context on the run's leased ROS domain (discovery range comes from the env)."""
+
+    def __init__(self, domain_id: int):
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context, domain_id=domain_id)
+
+    def close(self) -> None:
+        if self.context.ok():
+            rclpy.shutdown(context=self.context)
+
+    def __enter__(self) -> RosSession:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class SimEpisode:
+    """The bridge and the grader's monitor for one episode, served on a background thread."""
+
+    def __init__(self, session: RosSession, world: SimWorld, monitor_args: dict):
+        self.world = world
+        self.bridge = SimBridge(world, context=session.context)
+        self.monitor = GraderMonitor(
+            sim_time=lambda: world.time_s, context=session.context, **monitor_args
+        )
+        self._executor = SingleThreadedExecutor(context=session.context)
+        self._executor.add_node(self.bridge)
+        self._executor.add_node(self.monitor)
+        self._spin_thread = spin_in_background(self._executor)
+
+    @property
+    def bridge_name(self) -> str:
+        return self.bridge.get_fully_qualified_name()
+
+    def close(self) -> None:
+        self._executor.shutdown(timeout_sec=2.0)
+        self._spin_thread.join(timeout=5.0)
+        self.bridge.destroy_node()
+        self.monitor.destroy_node()
+        self.world.close()
