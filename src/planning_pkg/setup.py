@@ -14,9 +14,13 @@ setup(
     zip_safe=True,
     maintainer="Root&Route developers",
     maintainer_email="dev@rootroute.kr",
-    description="Occupancy grids, global planner, path follower, arm kinematics (filled by a later issue).",
+    description="Occupancy grids, global planner, path follower, arm kinematics, pick and place.",
     license="Apache-2.0",
     entry_points={
-        "console_scripts": [],
+        "console_scripts": [
+            "occupancy_map = planning_pkg.nodes.map_node:main",
+            "global_planner = planning_pkg.nodes.planner_node:main",
+            "path_follower = planning_pkg.nodes.follower_node:main",
+        ],
     },
 )

@@ -2,7 +2,6 @@ import os
 
 import pytest
 
-from sim_pkg.domain import lease_domain
 from sim_pkg.profile import load_profile
 from sim_pkg.worldspec import Pose2D, WorldSpec, _perimeter
 
@@ -21,9 +20,3 @@ def empty_room():
     return WorldSpec(
         (4.0, 4.0), _perimeter((4.0, 4.0), 1.0, 0.1), (), (), (), Pose2D(1.0, 2.0, 0.0)
     )
-
-
-@pytest.fixture
-def ros_domain():
-    with lease_domain() as lease:
-        yield lease

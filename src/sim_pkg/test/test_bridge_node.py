@@ -1,14 +1,9 @@
 """The bridge in its own process, a test node in this one: real rclpy over DDS."""
 
 import math
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import rclpy
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.qos import qos_profile_sensor_data
@@ -19,51 +14,15 @@ SCENARIO = Path(__file__).resolve().parents[2] / "curriculum_pkg/scenarios/banwo
 
 
 @pytest.fixture
-def bridge_process(ros_domain, tmp_path):
-    env = {**os.environ, **ros_domain.env(), "ROS_LOG_DIR": str(tmp_path / "log")}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sim_pkg.nodes.bridge_node",
-            "--ros-args",
-            "-p",
-            f"scenario:={SCENARIO}",
-            "-p",
-            "real_time_factor:=2.0",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+def bridge_process(ros_process):
+    return ros_process(
+        "sim_pkg.nodes.bridge_node", params={"scenario": SCENARIO, "real_time_factor": 2.0}
     )
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture
-def node(ros_domain):
-    context = rclpy.Context()
-    rclpy.init(context=context, domain_id=ros_domain.domain_id)
-    test_node = rclpy.create_node("bridge_test_client", context=context)
-    executor = rclpy.executors.SingleThreadedExecutor(context=context)
-    executor.add_node(test_node)
-    test_node.spin_until = lambda cond, timeout_s: _spin_until(executor, cond, timeout_s)
-    yield test_node
-    executor.shutdown()
-    test_node.destroy_node()
-    rclpy.shutdown(context=context)
-
-
-def _spin_until(executor, condition, timeout_s):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and not condition():
-        executor.spin_once(timeout_sec=0.05)
-    return condition()
+def node(ros_node):
+    return ros_node
 
 
 def test_cmd_vel_from_another_process_moves_the_robot_in_the_physics(bridge_process, node):

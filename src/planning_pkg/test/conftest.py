@@ -1,0 +1,27 @@
+import os
+
+import pytest
+
+from planning_pkg.arm_kinematics import ArmGeometry
+from sim_pkg.profile import load_profile
+from sim_pkg.worldspec import Pose2D, WorldSpec, _perimeter
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+
+@pytest.fixture(scope="session")
+def profile():
+    return load_profile()
+
+
+@pytest.fixture(scope="session")
+def geometry(profile):
+    return ArmGeometry.from_profile(profile)
+
+
+@pytest.fixture
+def empty_room():
+    """A 4 m x 4 m room with 1 m walls; the robot at (1, 2) facing +x (east)."""
+    return WorldSpec(
+        (4.0, 4.0), _perimeter((4.0, 4.0), 1.0, 0.1), (), (), (), Pose2D(1.0, 2.0, 0.0)
+    )
