@@ -1,10 +1,12 @@
 """Planning nodes in their own processes, driven from this one over DDS (real rclpy)."""
 
+import itertools
 import math
 from pathlib import Path
 
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
-from nav_msgs.msg import Odometry, Path as PathMsg
+from nav_msgs.msg import Odometry
+from nav_msgs.msg import Path as PathMsg
 from nav_msgs.srv import GetPlan
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import Bool
@@ -46,7 +48,7 @@ def test_planner_service_answers_from_another_process(ros_process, ros_node):
     assert (poses[-1].pose.position.x, poses[-1].pose.position.y) == (7.0, 4.2)
     length = sum(
         math.dist((a.pose.position.x, a.pose.position.y), (b.pose.position.x, b.pose.position.y))
-        for a, b in zip(poses[:-1], poses[1:], strict=True)
+        for a, b in itertools.pairwise(poses)
     )
     assert math.dist((0.7, 0.9), (7.0, 4.2)) <= length < 12.0
     assert ros_node.spin_until(lambda: len(plans) > 0, 10)  # also published on /plan
