@@ -243,6 +243,18 @@ def build_mjcf(spec: WorldSpec, profile: RobotProfile, model_name: str = "rootro
         damping=_fmt(servo["damping_nm_s"]),
         armature=_fmt(servo["armature_kg_m2"]),
     )
+    # Loose parts collide with the world, the robot and each other: contype 1 meets the world's
+    # conaffinity 2 and the robot's conaffinity 1; conaffinity 3 meets both.
+    part = _sub(default, "default", class_="part")
+    _sub(
+        part,
+        "geom",
+        contype="1",
+        conaffinity="3",
+        group=str(WORLD_GROUP),
+        friction="1.0 0.01 0.001",
+        condim="4",
+    )
     mark = _sub(default, "default", class_="marking")
     _sub(mark, "geom", contype="0", conaffinity="0", group=str(MARKING_GROUP))
 
@@ -294,6 +306,25 @@ def build_mjcf(spec: WorldSpec, profile: RobotProfile, model_name: str = "rootro
             size="0.03 0.2 0.3",
             euler=_fmt(0, 0, st.facing_rad),
             rgba="0.95 0.8 0.1 1",
+        )
+    for part in spec.parts:
+        body = _sub(
+            world,
+            "body",
+            name=f"part_{part.name}",
+            pos=_fmt(part.center_xy[0], part.center_xy[1], part.base_z_m + part.size_xyz[2] / 2),
+            euler=_fmt(0, 0, part.yaw_rad),
+        )
+        _sub(body, "freejoint", name=f"part_{part.name}_free")
+        _sub(
+            body,
+            "geom",
+            name=f"part_{part.name}",
+            class_="part",
+            type="box",
+            size=_fmt(*(v / 2 for v in part.size_xyz)),
+            mass=_fmt(part.mass_kg),
+            rgba=_fmt(*part.rgba),
         )
     _robot(world, profile, spec)
 

@@ -57,6 +57,8 @@ class SimWorld:
         self._state_qpos = [m.jnt_qposadr[m.joint(n).id] for n in self._state_joints]
         self._state_qvel = [m.jnt_dofadr[m.joint(n).id] for n in self._state_joints]
         self._robot_bodies = self._subtree(self._root_body)
+        self._part_bodies = {part.name: m.body(f"part_{part.name}").id for part in spec.parts}
+        self._part_geoms = {m.geom(f"part_{part.name}").id for part in spec.parts}
         self._lidar_groups = np.zeros(6, dtype=np.uint8)
         self._lidar_groups[WORLD_GROUP] = 1  # the lidar sees the world, not the robot's own arm
         self._renderer = None
@@ -213,8 +215,13 @@ class SimWorld:
         """Where the odom frame's origin lies in the world (the true start pose)."""
         return self._odom_origin
 
+    def part_positions(self) -> dict[str, np.ndarray]:
+        """True centre of every loose part, in the world frame."""
+        return {name: self.data.xpos[body].copy() for name, body in self._part_bodies.items()}
+
     def robot_contacts(self) -> set[str]:
-        """Names of world geoms (not the floor) the robot is touching right now."""
+        """Names of world geoms the robot is touching right now: not the floor, and not the loose
+        parts, which the robot is meant to handle."""
         touched = set()
         m, d = self.model, self.data
         floor = m.geom("floor").id
@@ -225,7 +232,11 @@ class SimWorld:
             r2 = m.geom_bodyid[g2] in self._robot_bodies
             if r1 != r2:
                 other = g2 if r1 else g1
-                if other != floor and m.geom_group[other] != ROBOT_GROUP:
+                if (
+                    other != floor
+                    and other not in self._part_geoms
+                    and m.geom_group[other] != ROBOT_GROUP
+                ):
                     touched.add(
                         mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_GEOM, other) or f"geom{other}"
                     )

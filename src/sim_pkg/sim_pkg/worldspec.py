@@ -89,6 +89,34 @@ WORLD_SCHEMA = {
                 },
             },
         },
+        "objects": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "center_m", "size_m", "mass_kg"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "label": _TEXT,
+                    "center_m": _XY,
+                    "size_m": {
+                        "type": "array",
+                        "items": {"type": "number", "exclusiveMinimum": 0},
+                        "minItems": 3,
+                        "maxItems": 3,
+                    },
+                    "base_z_m": {"type": "number", "minimum": 0},
+                    "mass_kg": {"type": "number", "exclusiveMinimum": 0},
+                    "yaw_deg": {"type": "number"},
+                    "rgba": {
+                        "type": "array",
+                        "items": {"type": "number", "minimum": 0, "maximum": 1},
+                        "minItems": 4,
+                        "maxItems": 4,
+                    },
+                },
+            },
+        },
         "zones": {
             "type": "array",
             "items": {
@@ -177,6 +205,19 @@ class Zone:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A loose object (a part, a small bin) that the robot can push, pick and place."""
+
+    name: str
+    center_xy: tuple[float, float]
+    size_xyz: tuple[float, float, float]
+    base_z_m: float  # height of the surface it starts on (floor = 0)
+    mass_kg: float
+    yaw_rad: float = 0.0
+    rgba: tuple[float, float, float, float] = (0.8, 0.45, 0.1, 1.0)
+
+
+@dataclass(frozen=True)
 class WorldSpec:
     floor_size_xy: tuple[float, float]
     walls: tuple[Block, ...]
@@ -184,6 +225,7 @@ class WorldSpec:
     stations: tuple[Station, ...]
     zones: tuple[Zone, ...]
     robot_start: Pose2D
+    parts: tuple[Part, ...] = ()
 
 
 def _perimeter(size: tuple[float, float], height: float, thick: float) -> tuple[Block, ...]:
@@ -266,6 +308,29 @@ def parse_world(world: dict, start: dict, locate: Locator, key: tuple = ("world"
             )
         )
 
+    parts = []
+    for i, o in enumerate(world.get("objects", [])):
+        where = (*key, "objects", i)
+        if o["name"] in names:
+            raise WorldError(
+                locate((*where, "name")),
+                f"name '{o['name']}' is used twice",
+                f"이름 '{o['name']}'이(가) 두 번 사용되었습니다",
+            )
+        names.add(o["name"])
+        inside(o["center_m"], (*where, "center_m"), "object centre", "물체 중심")
+        parts.append(
+            Part(
+                o["name"],
+                tuple(o["center_m"]),
+                tuple(o["size_m"]),
+                float(o.get("base_z_m", 0.0)),
+                float(o["mass_kg"]),
+                math.radians(o.get("yaw_deg", 0.0)),
+                tuple(o.get("rgba", (0.8, 0.45, 0.1, 1.0))),
+            )
+        )
+
     zones = tuple(
         Zone(z["name"]["ko"], z["name"]["en"], z["kind"], tuple(z["center_m"]), tuple(z["size_m"]))
         for z in world.get("zones", [])
@@ -282,7 +347,9 @@ def parse_world(world: dict, start: dict, locate: Locator, key: tuple = ("world"
                 "the robot starts inside a keep-out zone",
                 "로봇 시작 위치가 출입 금지 구역 안에 있습니다",
             )
-    return WorldSpec(size, walls, tuple(obstacles), tuple(stations), zones, robot_start)
+    return WorldSpec(
+        size, walls, tuple(obstacles), tuple(stations), zones, robot_start, tuple(parts)
+    )
 
 
 def load_world(path) -> WorldSpec:
