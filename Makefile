@@ -38,6 +38,8 @@ format: setup
 
 bench: setup
 	$(PY) benchmarks/bench_sim.py
+	$(PY) benchmarks/bench_planning.py
+	$(PY) benchmarks/bench_ik.py
 
 # Re-pin after editing requirements.txt: resolves in a scratch venv and rewrites constraints.txt.
 constraints:
