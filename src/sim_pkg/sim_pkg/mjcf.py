@@ -190,6 +190,7 @@ def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
             {"center": [cx, sign * cy, cz], "size": finger_box["size"]},
             finger_box["mass_kg"],
             friction=_fmt(finger_box["friction"], 0.02, 0.001),
+            condim="6",  # torsional and rolling friction too: a held part must not pivot in the pads
             rgba="0.3 0.3 0.3 1",
         )
 

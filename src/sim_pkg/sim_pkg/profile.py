@@ -126,7 +126,13 @@ _SCHEMA = {
                     "maxItems": 4,
                     "items": {
                         "type": "object",
-                        "required": ["name", "lower_rad", "upper_rad", "max_velocity_rps"],
+                        "required": [
+                            "name",
+                            "lower_rad",
+                            "upper_rad",
+                            "max_velocity_rps",
+                            "max_acceleration_rps2",
+                        ],
                     },
                 },
                 "home_rad": {"type": "array", "minItems": 4, "maxItems": 4},
@@ -205,6 +211,7 @@ class RobotProfile:
     camera_rate_hz: float
     # arm
     arm_joints: tuple[JointLimit, ...]
+    arm_max_acceleration_rps2: tuple[float, ...]
     gripper: JointLimit
     gripper_mimic_joint: str
     arm_home_rad: tuple[float, ...]
@@ -274,6 +281,7 @@ def load_profile(name_or_path: str | os.PathLike = DEFAULT_PROFILE) -> RobotProf
             JointLimit(j["name"], j["lower_rad"], j["upper_rad"], j["max_velocity_rps"])
             for j in arm["joints"]
         ),
+        arm_max_acceleration_rps2=tuple(float(j["max_acceleration_rps2"]) for j in arm["joints"]),
         gripper=JointLimit(
             grip["joint"], grip["lower_m"], grip["upper_m"], grip["max_velocity_mps"]
         ),
