@@ -21,6 +21,7 @@ setup(
             "occupancy_map = planning_pkg.nodes.map_node:main",
             "global_planner = planning_pkg.nodes.planner_node:main",
             "path_follower = planning_pkg.nodes.follower_node:main",
+            "arm_commander = planning_pkg.nodes.arm_node:main",
         ],
     },
 )

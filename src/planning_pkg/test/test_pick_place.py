@@ -8,24 +8,6 @@ from planning_pkg.pick_place import ArmMove, GripperMove, plan_pick_and_place
 from planning_pkg.trajectory import gripper_command, time_parameterize
 from sim_pkg.arm import TrajectoryPoint
 from sim_pkg.world import SimWorld
-from sim_pkg.worldspec import Block, Part, Pose2D, WorldSpec, _perimeter
-
-TABLE_TOP_M = 0.06
-PART = Part("bushing", (1.17 + 0.0, 1.5), (0.03, 0.03, 0.05), TABLE_TOP_M, 0.05)
-
-
-def workcell(part=PART):
-    """The robot at (1, 1.5) facing a low table (top at 6 cm) with a small part on it."""
-    table = Block("table", (1.22, 1.5), (0.2, 0.4), TABLE_TOP_M, 0.0)
-    return WorldSpec(
-        (3.0, 3.0),
-        _perimeter((3.0, 3.0), 1.0, 0.1),
-        (table,),
-        (),
-        (),
-        Pose2D(1.0, 1.5, 0.0),
-        (part,),
-    )
 
 
 def arm_q(world):
@@ -40,7 +22,7 @@ def to_base(world, xyz):
     return np.array([local[0], local[1], xyz[2] - world.profile.raw["base"]["base_link_height_m"]])
 
 
-def execute(world, steps, speed_scale=0.5):
+def execute(world, steps, part_name, speed_scale=0.5):
     """Run the plan as the bridge would: trajectories on the arm, positions on the gripper."""
     p = world.profile
     heights = []
@@ -65,15 +47,17 @@ def execute(world, steps, speed_scale=0.5):
             duration = plan.duration_s + 1.0
         for _ in range(int(duration / p.control_period_s)):
             world.step()
-            heights.append(world.part_positions()[PART.name][2])
+            heights.append(world.part_positions()[part_name][2])
     return np.array(heights)
 
 
-def test_pick_and_place_lifts_the_part_by_friction_and_puts_it_down(profile, geometry):
-    world = SimWorld(workcell(), profile)
+def test_pick_and_place_lifts_the_part_by_friction_and_puts_it_down(
+    profile, geometry, workcell, part
+):
+    world = SimWorld(workcell, profile)
     for _ in range(50):
         world.step()  # let the part settle on the table
-    start = world.part_positions()[PART.name]
+    start = world.part_positions()[part.name]
     place_world = start + np.array([0.0, 0.08, 0.0])
     steps = plan_pick_and_place(
         geometry,
@@ -82,9 +66,9 @@ def test_pick_and_place_lifts_the_part_by_friction_and_puts_it_down(profile, geo
         arm_q(world),
         np.array(profile.arm_home_rad),
     )
-    heights = execute(world, steps)
+    heights = execute(world, steps, part.name)
     assert heights.max() > start[2] + 0.05  # lifted well clear of the table by the fingers
-    end = world.part_positions()[PART.name]
+    end = world.part_positions()[part.name]
     assert np.linalg.norm(end[:2] - place_world[:2]) < 0.02  # put down where asked
     assert end[2] == pytest.approx(start[2], abs=0.01)  # standing on the table again
     assert not world.robot_contacts()  # the arm never hit the table

@@ -85,3 +85,59 @@ def test_follower_drives_the_simulated_robot_to_a_goal(ros_process, ros_node):
     assert (
         math.dist((0.7 + p.x, 0.9 + p.y), (2.8, 1.4)) < 0.15
     )  # odom starts at the start pose, yaw 0
+
+
+def test_arm_commander_picks_a_part_in_the_simulator(
+    ros_process, ros_node, workcell, part, profile
+):
+    """The simulator runs in this process (so the test can see the part's true position); the
+    arm_commander runs in another and only talks to it over the arm controller's topics."""
+    import time
+
+    import numpy as np
+    from geometry_msgs.msg import Pose, PoseArray
+    from std_msgs.msg import String
+
+    from sim_pkg.nodes.bridge_node import SimBridge
+    from sim_pkg.world import SimWorld
+
+    world = SimWorld(workcell, profile)
+    bridge = SimBridge(world, context=ros_node.context)
+    executor = ros_node.executor_for_test
+    executor.add_node(bridge)
+    ros_process("planning_pkg.nodes.arm_node", params={"use_sim_time": True})
+    status: list[str] = []
+    ros_node.create_subscription(String, "/arm/status", lambda m: status.append(m.data), 10)
+    request_pub = ros_node.create_publisher(PoseArray, "/pick_place/request", 10)
+
+    def run(seconds_wall, until):
+        deadline = time.monotonic() + seconds_wall
+        while time.monotonic() < deadline and not until():
+            bridge.step()
+            executor.spin_once(timeout_sec=0.002)
+        return until()
+
+    assert run(30, lambda: request_pub.get_subscription_count() > 0)
+    run(2.0, lambda: False)  # joint states reach the commander
+    start = world.part_positions()[part.name]
+    base_z = profile.raw["base"]["base_link_height_m"]
+    request = PoseArray()
+    request.header.frame_id = "base_link"
+    for dy in (0.0, 0.08):  # the part is 17 cm straight ahead of base_link; put it 8 cm to the left
+        pose = Pose()
+        pose.position.x, pose.position.y, pose.position.z = 0.17, dy, start[2] - base_z
+        request.poses.append(pose)
+    request_pub.publish(request)
+    highest = [0.0]
+
+    def finished():
+        highest[0] = max(highest[0], world.part_positions()[part.name][2])
+        return bool(status) and (status[-1] == "done" or status[-1].startswith("error"))
+
+    assert run(120, finished), f"no result; status so far: {status[-3:]}"
+    assert status[-1] == "done", status[-1]
+    end = world.part_positions()[part.name]
+    assert highest[0] > start[2] + 0.05  # lifted by the fingers, not pushed
+    assert np.linalg.norm(end[:2] - (start[:2] + np.array([0.0, 0.08]))) < 0.02
+    executor.remove_node(bridge)
+    bridge.destroy_node()
