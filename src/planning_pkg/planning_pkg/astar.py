@@ -22,41 +22,38 @@ class NoPathError(ValueError):
     """Start or goal is blocked, or no collision-free path joins them."""
 
 
+# An indexed binary heap: each open cell sits in the heap once, and a better path to it lowers
+# its key in place (decrease-key) instead of pushing a duplicate. `where[cell]` is the cell's
+# slot in the heap, -1 if it was never opened, -2 once it is closed.
 @njit(cache=True)
-def _heap_push(keys, items, size, key, item):
-    i = size
-    keys[i] = key
-    items[i] = item
+def _sift_up(keys, items, where, i):
     while i > 0:
         parent = (i - 1) >> 1
         if keys[parent] <= keys[i]:
             break
         keys[i], keys[parent] = keys[parent], keys[i]
         items[i], items[parent] = items[parent], items[i]
+        where[items[i]] = i
+        where[items[parent]] = parent
         i = parent
-    return size + 1
 
 
 @njit(cache=True)
-def _heap_pop(keys, items, size):
-    key, item = keys[0], items[0]
-    size -= 1
-    keys[0] = keys[size]
-    items[0] = items[size]
+def _sift_down(keys, items, where, size):
     i = 0
     while True:
-        left = 2 * i + 1
-        if left >= size:
+        child = 2 * i + 1
+        if child >= size:
             break
-        child = left
-        if left + 1 < size and keys[left + 1] < keys[left]:
-            child = left + 1
+        if child + 1 < size and keys[child + 1] < keys[child]:
+            child += 1
         if keys[i] <= keys[child]:
             break
         keys[i], keys[child] = keys[child], keys[i]
         items[i], items[child] = items[child], items[i]
+        where[items[i]] = i
+        where[items[child]] = child
         i = child
-    return key, item, size
 
 
 @njit(cache=True)
@@ -67,26 +64,28 @@ def _astar(cost, start, goal, offsets, lengths):
     n = flat_cost.size
     g = np.full(n, np.inf)
     parent = np.full(n, -1, dtype=np.int64)
-    closed = np.zeros(n, dtype=np.bool_)
-    cap = 8 * n + 1  # lazy deletion: a cell can be pushed once per neighbour
-    keys = np.empty(cap)
-    items = np.empty(cap, dtype=np.int64)
+    where = np.full(n, -1, dtype=np.int64)
+    keys = np.empty(n)
+    items = np.empty(n, dtype=np.int64)
     goal_r, goal_c = goal // cols, goal % cols
     g[start] = 0.0
-    size = _heap_push(keys, items, 0, 0.0, start)
+    keys[0], items[0], where[start], size = 0.0, start, 0, 1
     while size > 0:
-        _key, cur, size = _heap_pop(keys, items, size)
-        if closed[cur]:
-            continue
+        cur = items[0]
+        where[cur] = -2  # closed
+        size -= 1
+        if size > 0:
+            keys[0], items[0] = keys[size], items[size]
+            where[items[0]] = 0
+            _sift_down(keys, items, where, size)
         if cur == goal:
             break
-        closed[cur] = True
         cost_cur = flat_cost[cur]
         g_cur = g[cur]
         for k in range(8):
             nxt = cur + offsets[k]
             cost_next = flat_cost[nxt]
-            if cost_next == np.inf or closed[nxt]:
+            if cost_next == np.inf or where[nxt] == -2:
                 continue
             new_g = g_cur + lengths[k] * 0.5 * (cost_cur + cost_next)
             if new_g < g[nxt]:
@@ -96,7 +95,15 @@ def _astar(cost, start, goal, offsets, lengths):
                 dc = abs(goal_c - nxt % cols)
                 h = (dr + dc) + (1.4142135623730951 - 2.0) * min(dr, dc)  # octile distance
                 # Ties in f are broken towards the goal (smaller h): fewer expansions in open space.
-                size = _heap_push(keys, items, size, new_g + h * (1.0 + 1e-7), nxt)
+                key = new_g + h * (1.0 + 1e-7)
+                slot = where[nxt]
+                if slot < 0:  # newly opened
+                    slot = size
+                    size += 1
+                    items[slot] = nxt
+                    where[nxt] = slot
+                keys[slot] = key
+                _sift_up(keys, items, where, slot)
     return parent, g[goal]
 
 
