@@ -1,4 +1,10 @@
-"""Judge one episode from ground truth (ROS-free): stations reached, collisions, keep-out time."""
+"""Judge one episode from ground truth (ROS-free): tasks done in order, collisions, keep-out time.
+
+- navigate: the robot's base_footprint stays within station_radius_m of the stop point for dwell_s;
+- pick:     the part is held at least lift_m above where it started, for dwell_s;
+- place:    the part rests within place_radius_m of the target, back at its starting height (so
+            it is standing on a surface, not held), for dwell_s.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from curriculum_pkg.scenario import Scenario
+from curriculum_pkg.scenario import Scenario, Task
 from sim_pkg.worldspec import Pose2D, WorldSpec
 
 COLLISION_DEBOUNCE_S = 0.5  # touching the same thing again within this time is the same collision
+REST_HEIGHT_TOLERANCE_M = 0.01
 
 
 @dataclass
 class EpisodeMetrics:
-    stations_total: int
-    stations_reached: list[str] = field(default_factory=list)
-    station_times_s: list[float] = field(default_factory=list)
+    tasks_total: int
+    tasks_done: list[str] = field(default_factory=list)  # task labels, e.g. "navigate:rinse_check"
+    task_times_s: list[float] = field(default_factory=list)
     completion_time_s: float | None = None
     collisions: list[tuple[float, str]] = field(default_factory=list)  # (sim time, what was hit)
     keep_out_s: float = 0.0
@@ -25,6 +32,7 @@ class EpisodeMetrics:
     trajectory: list[tuple[float, float, float]] = field(
         default_factory=list
     )  # (t, x, y) world frame
+    parts_final: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     @property
     def completed(self) -> bool:
@@ -32,17 +40,18 @@ class EpisodeMetrics:
 
     @property
     def progress(self) -> float:
-        return len(self.stations_reached) / self.stations_total if self.stations_total else 0.0
+        return len(self.tasks_done) / self.tasks_total if self.tasks_total else 0.0
 
 
 class EpisodeJudge:
-    """Fed the true pose and contacts every control period by the grader."""
+    """Fed the true pose, contacts and part positions every control period by the grader."""
 
     def __init__(self, scenario: Scenario, world: WorldSpec, trajectory_period_s: float = 0.2):
         self.scenario = scenario
         self.world = world
-        self.metrics = EpisodeMetrics(stations_total=len(scenario.tasks))
-        self._inside_since: float | None = None
+        self.metrics = EpisodeMetrics(tasks_total=len(scenario.tasks))
+        self._part_start_z = {p.name: p.base_z_m + p.size_xyz[2] / 2 for p in world.parts}
+        self._holding_since: float | None = None
         self._last_touch: dict[str, float] = {}
         self._last_sample = -math.inf
         self._period = trajectory_period_s
@@ -52,16 +61,24 @@ class EpisodeJudge:
     def done(self) -> bool:
         return self.metrics.completed
 
-    def update(self, t: float, pose: Pose2D, contacts: set[str]) -> None:
+    def update(
+        self, t: float, pose: Pose2D, contacts: set[str], parts: dict[str, np.ndarray] | None = None
+    ) -> None:
         m = self.metrics
+        parts = parts or {}
         dt = 0.0 if self._last_t is None else t - self._last_t
         self._last_t = t
         m.sim_time_s = t
-        xy = np.array([pose.x, pose.y])
+        m.parts_final = {
+            name: tuple(round(float(v), 4) for v in xyz) for name, xyz in parts.items()
+        }
         if t - self._last_sample >= self._period:
             m.trajectory.append((round(t, 3), round(pose.x, 4), round(pose.y, 4)))
             self._last_sample = t
-        if any(z.kind == "keep_out" and z.contains(xy) for z in self.world.zones):
+        if any(
+            z.kind == "keep_out" and z.contains(np.array([pose.x, pose.y]))
+            for z in self.world.zones
+        ):
             m.keep_out_s += dt
         for thing in contacts:
             if t - self._last_touch.get(thing, -math.inf) > COLLISION_DEBOUNCE_S:
@@ -69,20 +86,32 @@ class EpisodeJudge:
             self._last_touch[thing] = t
         if m.completed:
             return
-        task = self.scenario.tasks[len(m.stations_reached)]
-        station = self.scenario.station(task.station_id)
-        near = (
-            math.hypot(pose.x - station.stop_xy[0], pose.y - station.stop_xy[1])
-            <= self.scenario.station_radius_m
-        )
-        if not near:
-            self._inside_since = None
+        task = self.scenario.tasks[len(m.tasks_done)]
+        if not self._condition_met(task, pose, parts):
+            self._holding_since = None
             return
-        if self._inside_since is None:
-            self._inside_since = t
-        if t - self._inside_since >= self.scenario.dwell_s:
-            m.stations_reached.append(station.id)
-            m.station_times_s.append(round(t, 3))
-            self._inside_since = None
-            if len(m.stations_reached) == len(self.scenario.tasks):
+        if self._holding_since is None:
+            self._holding_since = t
+        if t - self._holding_since >= self.scenario.dwell_s:
+            m.tasks_done.append(task.label)
+            m.task_times_s.append(round(t, 3))
+            self._holding_since = None
+            if len(m.tasks_done) == len(self.scenario.tasks):
                 m.completion_time_s = round(t, 3)
+
+    def _condition_met(self, task: Task, pose: Pose2D, parts: dict[str, np.ndarray]) -> bool:
+        s = self.scenario
+        if task.kind == "navigate":
+            stop = s.station(task.station_id).stop_xy
+            return math.hypot(pose.x - stop[0], pose.y - stop[1]) <= s.station_radius_m
+        where = parts.get(task.part)
+        if where is None:
+            return False
+        start_z = self._part_start_z[task.part]
+        if task.kind == "pick":
+            return where[2] >= start_z + s.lift_m
+        near = (
+            math.hypot(where[0] - task.target_xy[0], where[1] - task.target_xy[1])
+            <= s.place_radius_m
+        )
+        return near and abs(where[2] - start_z) <= REST_HEIGHT_TOLERANCE_M

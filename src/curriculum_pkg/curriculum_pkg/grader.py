@@ -107,10 +107,12 @@ def run_episode(
     spec = scenario.variant(variant, seed)
     world = SimWorld(spec, profile, seed=seed * 1000 + variant)
     origin = world.odom_origin()
-    goals_odom = [
-        tuple(origin.inverse_transform_point(scenario.station(t.station_id).stop_xy))
-        for t in scenario.tasks
-    ]
+    # The mission, in the odom frame (where the robot started): one point per task, in order.
+    goals_odom = []
+    for task in scenario.tasks:
+        x, y, z = scenario.task_point(task)
+        ox, oy = origin.inverse_transform_point((x, y))
+        goals_odom.append((float(ox), float(oy), z))
     procs: list[NodeProcess] = []
     episode = SimEpisode(
         session,
@@ -118,6 +120,7 @@ def run_episode(
         {
             "mission_topic": assignment.mission_topic,
             "goals_odom": goals_odom,
+            "task_labels": [t.label for t in scenario.tasks],
             "odom_frame": profile.odom_frame_id,
             "required": assignment.nodes,
         },
@@ -145,7 +148,9 @@ def run_episode(
         owned = [profile.topics[k].name for k in SIM_OWNED]
 
         def on_step() -> None:
-            judge.update(world.time_s, world.true_pose(), world.robot_contacts())
+            judge.update(
+                world.time_s, world.true_pose(), world.robot_contacts(), world.part_positions()
+            )
             if judge.done and counter["done_at"] is None:
                 counter["done_at"] = world.time_s
             counter["steps"] += 1

@@ -54,8 +54,9 @@ def result_dict(result) -> dict:
                 "metrics": None
                 if ep.metrics is None
                 else {
-                    "stations_reached": ep.metrics.stations_reached,
-                    "station_times_s": ep.metrics.station_times_s,
+                    "tasks_done": ep.metrics.tasks_done,
+                    "task_times_s": ep.metrics.task_times_s,
+                    "parts_final_xyz": ep.metrics.parts_final,
                     "completed": ep.metrics.completed,
                     "completion_time_s": ep.metrics.completion_time_s,
                     "collisions": [{"t_s": t, "with": what} for t, what in ep.metrics.collisions],
@@ -105,13 +106,20 @@ def _plot(result, ep, path: Path) -> None:
             )
         )
     for i, t in enumerate(scenario.tasks):
-        st = scenario.station(t.station_id)
-        ax.add_patch(
-            plt.Circle(st.stop_xy, scenario.station_radius_m, fill=False, color="goldenrod", lw=2)
+        x, y, _ = scenario.task_point(t)
+        radius = {"navigate": scenario.station_radius_m, "place": scenario.place_radius_m}.get(
+            t.kind, 0.02
         )
+        ax.add_patch(plt.Circle((x, y), radius, fill=False, color="goldenrod", lw=2))
         ax.annotate(
-            f"{i + 1}: {st.id}", st.stop_xy, textcoords="offset points", xytext=(6, 6), fontsize=8
+            f"{i + 1}: {t.label}", (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8
         )
+    if ep.metrics:
+        for name, (px, py, _pz) in ep.metrics.parts_final.items():
+            ax.plot(px, py, "s", color="tab:orange", ms=6)
+            ax.annotate(
+                f"{name} (end)", (px, py), textcoords="offset points", xytext=(6, -10), fontsize=7
+            )
     if ep.metrics and ep.metrics.trajectory:
         xs = [p[1] for p in ep.metrics.trajectory]
         ys = [p[2] for p in ep.metrics.trajectory]

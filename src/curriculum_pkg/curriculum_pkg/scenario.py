@@ -65,9 +65,33 @@ SCENARIO_SCHEMA = {
             "minItems": 1,
             "items": {
                 "type": "object",
-                "required": ["type", "station"],
+                "required": ["type"],
                 "additionalProperties": False,
-                "properties": {"type": {"enum": ["navigate"]}, "station": {"type": "string"}},
+                "properties": {
+                    "type": {"enum": ["navigate", "pick", "place"]},
+                    "station": {"type": "string"},  # navigate: where to stop
+                    "part": {"type": "string"},  # pick / place: which loose part
+                    "target_m": {
+                        "type": "array",
+                        "items": {"type": "number"},
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                },
+                "allOf": [
+                    {
+                        "if": {"properties": {"type": {"const": "navigate"}}},
+                        "then": {"required": ["station"]},
+                    },
+                    {
+                        "if": {"properties": {"type": {"const": "pick"}}},
+                        "then": {"required": ["part"]},
+                    },
+                    {
+                        "if": {"properties": {"type": {"const": "place"}}},
+                        "then": {"required": ["part", "target_m"]},
+                    },
+                ],
             },
         },
         "criteria": {
@@ -76,6 +100,8 @@ SCENARIO_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "station_radius_m": {"type": "number", "exclusiveMinimum": 0},
+                "place_radius_m": {"type": "number", "exclusiveMinimum": 0},
+                "lift_m": {"type": "number", "exclusiveMinimum": 0},
                 "dwell_s": _NONNEG,
                 "nominal_time_s": {"type": "number", "exclusiveMinimum": 0},
             },
@@ -99,8 +125,16 @@ SCENARIO_SCHEMA = {
 
 @dataclass(frozen=True)
 class Task:
-    kind: str
-    station_id: str
+    """One step of the job, done in order: navigate to a station, pick a part, or place it."""
+
+    kind: str  # navigate | pick | place
+    station_id: str = ""
+    part: str = ""
+    target_xy: tuple[float, float] | None = None  # place: where the part must come to rest
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.station_id or self.part}"
 
 
 @dataclass(frozen=True)
@@ -114,6 +148,8 @@ class Scenario:
     world: WorldSpec
     tasks: tuple[Task, ...]
     station_radius_m: float
+    place_radius_m: float
+    lift_m: float
     dwell_s: float
     nominal_time_s: float
     collision_penalty: float
@@ -126,6 +162,19 @@ class Scenario:
 
     def station(self, station_id: str):
         return next(s for s in self.world.stations if s.id == station_id)
+
+    def part(self, name: str):
+        return next(p for p in self.world.parts if p.name == name)
+
+    def task_point(self, task: Task) -> tuple[float, float, float]:
+        """Where a task happens, in the world frame: a station's stop point (on the floor), a
+        part's centre where it starts, or the centre a placed part should come to rest at."""
+        if task.kind == "navigate":
+            x, y = self.station(task.station_id).stop_xy
+            return (x, y, 0.0)
+        part = self.part(task.part)
+        x, y = part.center_xy if task.kind == "pick" else task.target_xy
+        return (x, y, part.base_z_m + part.size_xyz[2] / 2)
 
     def variant(self, index: int, seed: int) -> WorldSpec:
         """Variant 0 is the scenario as written; others move the start pose, seeded."""
@@ -148,6 +197,26 @@ class Scenario:
         return self.world
 
 
+def _parse_task(t: dict, i: int, world: WorldSpec, locate) -> Task:
+    """Check that a task names a station or part that exists, and build it."""
+    station_ids = {s.id for s in world.stations}
+    part_names = {p.name for p in world.parts}
+    if t["type"] == "navigate" and t["station"] not in station_ids:
+        raise ScenarioError(
+            locate(("tasks", i, "station")),
+            f"task names station '{t['station']}', which is not in world.stations {sorted(station_ids)}",
+            f"작업에 지정한 스테이션 '{t['station']}'이(가) world.stations에 없습니다",
+        )
+    if t["type"] in ("pick", "place") and t["part"] not in part_names:
+        raise ScenarioError(
+            locate(("tasks", i, "part")),
+            f"task names part '{t['part']}', which is not in world.objects {sorted(part_names)}",
+            f"작업에 지정한 부품 '{t['part']}'이(가) world.objects에 없습니다",
+        )
+    target = tuple(float(v) for v in t["target_m"]) if "target_m" in t else None
+    return Task(t["type"], t.get("station", ""), t.get("part", ""), target)
+
+
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
@@ -163,16 +232,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         world = parse_world(data["world"], data["robot_start"], locate)
     except LocatedError as exc:  # a WorldError: same place, reported in the scenario domain
         raise ScenarioError(exc.location, exc.en, exc.ko) from None
-    station_ids = {s.id for s in world.stations}
-    tasks = []
-    for i, t in enumerate(data["tasks"]):
-        if t["station"] not in station_ids:
-            raise ScenarioError(
-                locate(("tasks", i, "station")),
-                f"task names station '{t['station']}', which is not in world.stations {sorted(station_ids)}",
-                f"작업에 지정한 스테이션 '{t['station']}'이(가) world.stations에 없습니다",
-            )
-        tasks.append(Task(t["type"], t["station"]))
+    tasks = [_parse_task(t, i, world, locate) for i, t in enumerate(data["tasks"])]
     if data["criteria"]["nominal_time_s"] > data["time_limit_s"]:
         raise ScenarioError(
             locate(("criteria", "nominal_time_s")),
@@ -191,6 +251,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         world=world,
         tasks=tuple(tasks),
         station_radius_m=float(data["criteria"]["station_radius_m"]),
+        place_radius_m=float(data["criteria"].get("place_radius_m", 0.03)),
+        lift_m=float(data["criteria"].get("lift_m", 0.03)),
         dwell_s=float(data["criteria"]["dwell_s"]),
         nominal_time_s=float(data["criteria"]["nominal_time_s"]),
         collision_penalty=float(data["penalties"]["collision"]),

@@ -1,7 +1,7 @@
 """Scoring arithmetic (ROS-free): criterion scores in [0, 1], weighted into 0-100 points.
 
 - graph:      share of required interface checks (nodes, topics, types, rates) that pass
-- task:       share of stations reached in order (each held for the dwell time)
+- task:       share of the scenario's tasks (navigate, pick, place) done in order
 - safety:     1 - penalties (collisions, keep-out seconds, spoofed sim topics), times task progress:
               safety is earned while doing the task, so a robot that never moves earns none
 - efficiency: nominal time / completion time, capped at 1; 0 if the task was not completed
@@ -60,7 +60,7 @@ def score_episode(
     t = metrics.progress
     s = safety_score(scenario, metrics, spoofed_topics)
     e = efficiency_score(scenario, metrics)
-    n, total = len(metrics.stations_reached), metrics.stations_total
+    n, total = len(metrics.tasks_done), metrics.tasks_total
     when = f"{metrics.completion_time_s:.1f} s" if metrics.completed else "-"
     return [
         Criterion(
@@ -76,8 +76,10 @@ def score_episode(
             "task",
             rubric["task"],
             t,
-            f"{n}/{total} stations reached in order",
-            f"스테이션 {total}곳 중 {n}곳을 순서대로 방문",
+            f"{n}/{total} tasks done in order"
+            + (f" ({', '.join(metrics.tasks_done)})" if n else ""),
+            f"작업 {total}개 중 {n}개를 순서대로 완료"
+            + (f" ({', '.join(metrics.tasks_done)})" if n else ""),
         ),
         Criterion(
             "safety",

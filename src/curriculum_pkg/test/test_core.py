@@ -94,9 +94,9 @@ def test_judge_counts_stations_in_order_only_after_dwell():
     scenario = load_scenario(PLATING)
     a, b = (s.stop_xy for s in scenario.world.stations)
     m = _judge_drive(scenario, [(*b, 3.0, set()), (*a, 0.5, set())])
-    assert m.stations_reached == []  # B first does not count; A not held for the dwell time
+    assert m.tasks_done == []  # B first does not count; A not held for the dwell time
     m = _judge_drive(scenario, [(*a, 1.2, set()), (*b, 1.2, set())])
-    assert m.stations_reached == ["rinse_check", "outgoing_rack"] and m.completed
+    assert m.tasks_done == ["navigate:rinse_check", "navigate:outgoing_rack"] and m.completed
 
 
 def test_judge_counts_collisions_once_per_contact_and_keep_out_time():
@@ -111,8 +111,8 @@ def test_scoring_arithmetic():
     assignment = load_assignment("plating_stations")
     scenario = assignment.runs[0].scenario
     metrics = EpisodeMetrics(
-        stations_total=2,
-        stations_reached=["rinse_check", "outgoing_rack"],
+        tasks_total=2,
+        tasks_done=["navigate:rinse_check", "navigate:outgoing_rack"],
         completion_time_s=140.0,
         collisions=[(3.0, "wall_east")],
         keep_out_s=1.0,
@@ -137,7 +137,7 @@ def test_scoring_arithmetic():
 
 def test_safety_is_earned_only_with_progress():
     assignment = load_assignment("plating_stations")
-    idle = EpisodeMetrics(stations_total=2)
+    idle = EpisodeMetrics(tasks_total=2)
     crit = {
         c.key: c for c in score_episode(assignment.rubric, assignment.runs[0].scenario, idle, [], 0)
     }

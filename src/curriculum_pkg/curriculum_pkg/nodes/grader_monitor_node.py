@@ -1,6 +1,8 @@
 """rootroute_grader: the grader's own node. It lives in the grader process, next to the bridge.
 
-It publishes the mission (the stations, in the odom frame, latched), counts what the student's
+It publishes the mission, latched: /mission/waypoints (geometry_msgs/PoseArray, odom frame, one
+point per task: a station's stop point, a part's centre, a place target) and /mission/steps
+(std_msgs/String, the tasks in order, e.g. "pick:bushing place:bushing"). It counts what the student's
 required publishers send, introspects the live graph, and finds spoofers: any other publisher
 on a topic the simulator owns (/clock, /odom, /scan, ...).
 """
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from geometry_msgs.msg import Pose, PoseArray
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import String
 
 from curriculum_pkg.assignment import NodeRequirement
 from curriculum_pkg.graphcheck import ObservedNode
@@ -32,7 +35,8 @@ class GraderMonitor(Node):
     def __init__(
         self,
         mission_topic: str,
-        goals_odom: list[tuple[float, float]],
+        goals_odom: list[tuple[float, float, float]],
+        task_labels: list[str],
         odom_frame: str,
         required: tuple[NodeRequirement, ...],
         sim_time: Callable[[], float],
@@ -43,12 +47,14 @@ class GraderMonitor(Node):
         self._mission_pub = self.create_publisher(PoseArray, mission_topic, latched)
         mission = PoseArray()
         mission.header.frame_id = odom_frame
-        for x, y in goals_odom:
+        for x, y, z in goals_odom:
             pose = Pose()
-            pose.position.x, pose.position.y = float(x), float(y)
+            pose.position.x, pose.position.y, pose.position.z = float(x), float(y), float(z)
             pose.orientation.w = 1.0
             mission.poses.append(pose)
         self._mission_pub.publish(mission)
+        self._steps_pub = self.create_publisher(String, "/mission/steps", latched)
+        self._steps_pub.publish(String(data=" ".join(task_labels)))
         self._sim_time = sim_time
         self._lock = threading.Lock()
         self._stamps: dict[str, list[float]] = {}
