@@ -164,3 +164,23 @@ def test_cli_doctor_reports_every_check():
     assert run.returncode == 0, run.stdout + run.stderr
     for check in ("rclpy", "RMW", "MuJoCo", "MuJoCo GL backend", "DDS round trip"):
         assert f"{check} " in run.stdout
+
+
+def test_manipulation_reference_passes_with_a_platform_node_in_its_launch_file(tmp_path):
+    assignment = load_assignment("machining_pick_place")
+    reference = assignment.reference_dir
+    result = grade(reference, assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.error is None and result.passed
+    for ep in result.episodes:
+        assert ep.metrics.tasks_done == ["pick:bushing", "place:bushing"]
+        assert not ep.metrics.collisions
+
+
+def test_launching_an_unknown_package_is_a_located_error(submission, quick_assignment, tmp_path):
+    submission.launch_file.write_text(
+        "launch:\n  - node: {pkg: station_runner, exec: navigator, name: navigator}\n"
+        "  - node: {pkg: nav2_bringup, exec: bringup, name: nav2}\n"
+    )
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.points == 0.0
+    assert "launch[1].node" in result.error.location and "nav2_bringup" in result.error.en

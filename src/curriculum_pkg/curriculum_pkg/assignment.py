@@ -20,7 +20,7 @@ _TOPIC = {
     "additionalProperties": False,
     "properties": {
         "topic": {"type": "string", "pattern": "^/"},
-        "type": {"type": "string", "pattern": "^[a-z_]+/msg/[A-Za-z]+$"},
+        "type": {"type": "string", "pattern": "^[a-z][a-z0-9_]*/msg/[A-Z][A-Za-z0-9]*$"},
         "min_rate_hz": {"type": "number", "minimum": 0},
     },
 }

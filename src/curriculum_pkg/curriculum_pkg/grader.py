@@ -180,17 +180,16 @@ def run_episode(
         result.real_time_factor = round(pacer.achieved_factor, 2)
         result.metrics = judge.metrics
         counts = episode.monitor.message_counts()
+        launched = {n.fqn: n.location for n in installed.nodes}
         for node_req in assignment.nodes:
             for topic in node_req.publishes:
-                if counts.get(topic.topic, 0) == 0 and node_req.name in {
-                    n.fqn for n in installed.nodes
-                }:
-                    where = next(n.location for n in installed.nodes if n.fqn == node_req.name)
-                    raise SubmissionError(
-                        where,
-                        f"node {node_req.name} never published {topic.topic} during the episode",
-                        f"노드 {node_req.name}이(가) 에피소드 동안 {topic.topic} 토픽을 한 번도 발행하지 않았습니다",
-                    )
+                if counts.get(topic.topic, 0) > 0 or node_req.name not in launched:
+                    continue
+                en = f"node {node_req.name} never published {topic.topic} during the episode"
+                ko = f"노드 {node_req.name}이(가) 에피소드 동안 {topic.topic} 토픽을 한 번도 발행하지 않았습니다"
+                if topic.min_rate_hz > 0:  # a stream that never started: the node is not working
+                    raise SubmissionError(launched[node_req.name], en, ko)
+                result.graph_findings.append(Finding(False, en, ko))  # an event that never came
         rates = episode.monitor.rates_hz(start_s, world.time_s)
         result.graph_findings += check_rates(assignment.nodes, rates)
         result.criteria = score_episode(

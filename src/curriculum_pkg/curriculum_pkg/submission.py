@@ -13,6 +13,9 @@ from curriculum_pkg.errors import SubmissionError
 from curriculum_pkg.launchfile import NodeSpec, parse_launch_file
 
 INSTALL_TIMEOUT_S = 180
+# The platform's own node packages: a launch file may start their nodes next to the student's
+# (e.g. planning_pkg's arm_commander), as `ros2 launch` would on a lab robot that has them built.
+PLATFORM_PACKAGES = ("planning_pkg", "perception_pkg", "teleop_pkg")
 
 
 @dataclass(frozen=True)
@@ -135,19 +138,24 @@ def install_submission(
     nodes = tuple(parse_launch_file(launch_file))
     packages = find_packages(root)
     for spec in nodes:
-        if spec.pkg not in packages:
+        if spec.pkg not in packages and spec.pkg not in PLATFORM_PACKAGES:
             raise SubmissionError(
                 spec.location,
-                f"node {spec.fqn} uses package {spec.pkg}, which is not in the submission "
-                f"(found: {', '.join(sorted(packages))})",
-                f"노드 {spec.fqn}의 패키지 {spec.pkg}이(가) 제출물에 없습니다",
+                f"node {spec.fqn} uses package {spec.pkg}, which is neither in the submission "
+                f"(found: {', '.join(sorted(packages))}) nor a platform package {PLATFORM_PACKAGES}",
+                f"노드 {spec.fqn}의 패키지 {spec.pkg}이(가) 제출물에도, 플랫폼 패키지에도 없습니다",
             )
     prefix.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     for pkg, folder in packages.items():
         _install(pkg, folder, prefix, log_dir / f"install_{pkg}.log")
     scripts: dict[tuple[str, str], Executable] = {}
-    for dist in metadata.distributions(path=[str(prefix)]):
+    platform = [
+        metadata.distribution(spec.pkg)
+        for spec in nodes
+        if spec.pkg in PLATFORM_PACKAGES and spec.pkg not in packages
+    ]
+    for dist in [*platform, *metadata.distributions(path=[str(prefix)])]:  # the student's win
         for ep in dist.entry_points:
             if ep.group == "console_scripts":
                 module, _, func = ep.value.partition(":")

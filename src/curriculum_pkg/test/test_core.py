@@ -1,5 +1,6 @@
 """Cores of curriculum_pkg: scenario and launch parsing with located errors, judging, scoring."""
 
+import numpy as np
 import pytest
 
 from curriculum_pkg.assignment import load_assignment
@@ -142,3 +143,51 @@ def test_safety_is_earned_only_with_progress():
         c.key: c for c in score_episode(assignment.rubric, assignment.runs[0].scenario, idle, [], 0)
     }
     assert crit["safety"].score == 0.0 and crit["efficiency"].score == 0.0
+
+
+MACHINING = SCENARIO_DIR / "sihwa_machining_01.yaml"
+
+
+def test_judge_counts_pick_when_lifted_and_place_when_resting_on_target():
+    scenario = load_scenario(MACHINING)
+    judge = EpisodeJudge(scenario, scenario.world)
+    start = np.array(scenario.task_point(scenario.tasks[0]))
+    target = np.array(scenario.task_point(scenario.tasks[1]))
+    pose = scenario.world.robot_start
+    t = 0.0
+    for xyz, seconds in (
+        (start, 1.0),
+        (start + [0, 0, 0.05], 1.2),
+        (target + [0, 0, 0.05], 1.0),
+        (target + [0.01, 0, 0.0], 1.2),
+    ):
+        for _ in range(int(seconds / 0.01)):
+            t += 0.01
+            judge.update(t, pose, set(), {"bushing": xyz})
+    assert judge.metrics.tasks_done == ["pick:bushing", "place:bushing"]
+    assert judge.metrics.completed
+
+
+def test_part_held_above_the_target_is_not_placed():
+    scenario = load_scenario(MACHINING)
+    judge = EpisodeJudge(scenario, scenario.world)
+    start = np.array(scenario.task_point(scenario.tasks[0]))
+    target = np.array(scenario.task_point(scenario.tasks[1]))
+    t = 0.0
+    for xyz in [start + [0, 0, 0.05]] * 150 + [target + [0, 0, 0.04]] * 300:
+        t += 0.01
+        judge.update(t, scenario.world.robot_start, set(), {"bushing": xyz})
+    assert judge.metrics.tasks_done == ["pick:bushing"]
+
+
+def test_place_task_without_a_target_is_a_located_error(tmp_path):
+    bad = tmp_path / "no_target.yaml"
+    bad.write_text(
+        MACHINING.read_text().replace(
+            "  - {type: place, part: bushing, target_m: [1.17, 1.56]}",
+            "  - {type: place, part: bushing}",
+        )
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(bad)
+    assert "tasks[1]" in err.value.location and "target_m" in err.value.en
