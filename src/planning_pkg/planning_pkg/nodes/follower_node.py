@@ -17,6 +17,7 @@ from std_msgs.msg import Bool
 
 from planning_pkg.follower import FollowerConfig, follow_path
 from planning_pkg.nodes.convert import compose, msg_to_path_xy, pose_xyyaw, scan_to_points
+from sim_pkg.profile import DEFAULT_PROFILE, load_profile
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
@@ -24,9 +25,15 @@ LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 class PathFollower(Node):
     def __init__(self):
         super().__init__("path_follower")
+        profile = load_profile(self.declare_parameter("robot_profile", DEFAULT_PROFILE).value)
+        # Parameters may lower the speeds, never raise them past the robot's limits.
         self.cfg = FollowerConfig(
-            max_linear_mps=float(self.declare_parameter("max_linear_mps", 0.22).value),
-            max_angular_rps=float(self.declare_parameter("max_angular_rps", 1.5).value),
+            max_linear_mps=min(
+                float(self.declare_parameter("max_linear_mps", 0.22).value), profile.max_linear_mps
+            ),
+            max_angular_rps=min(
+                float(self.declare_parameter("max_angular_rps", 1.5).value), profile.max_angular_rps
+            ),
             lookahead_m=float(self.declare_parameter("lookahead_m", 0.45).value),
             stop_distance_m=float(self.declare_parameter("stop_distance_m", 0.25).value),
             slow_distance_m=float(self.declare_parameter("slow_distance_m", 0.7).value),
