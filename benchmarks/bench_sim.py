@@ -111,7 +111,7 @@ class NaiveCamera:
         xml = world.mjcf.replace(' shadowsize="0"', "").replace(
             'castshadow="false"', 'castshadow="true"'
         )
-        self.model = mujoco.MjModel.from_xml_string(xml)
+        self.model = mujoco.MjModel.from_xml_string(xml, world.assets)
         self.data = mujoco.MjData(self.model)
         p = world.profile
         self.renderer = mujoco.Renderer(self.model, p.camera_height_px, p.camera_width_px)

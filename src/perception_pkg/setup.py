@@ -14,9 +14,11 @@ setup(
     zip_safe=True,
     maintainer="Root&Route developers",
     maintainer_email="dev@rootroute.kr",
-    description="Camera and lidar processing, ArUco markers and ONNX inference (filled by a later issue).",
+    description="Camera and lidar processing, ArUco markers and ONNX inference.",
     license="Apache-2.0",
     entry_points={
-        "console_scripts": [],
+        "console_scripts": [
+            "marker_detector = perception_pkg.nodes.marker_detector_node:main",
+        ],
     },
 )

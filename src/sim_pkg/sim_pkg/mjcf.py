@@ -11,8 +11,11 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
+import cv2
+import numpy as np
+
 from sim_pkg.profile import RobotProfile
-from sim_pkg.worldspec import Block, WorldSpec
+from sim_pkg.worldspec import MARKER_DICTIONARY, Block, WorldSpec
 
 WORLD_GROUP, ROBOT_GROUP, MARKING_GROUP = 0, 1, 2
 ROBOT_ROOT_BODY = "base_footprint"
@@ -59,6 +62,43 @@ def _box(parent: ET.Element, name: str, box: dict, mass: float, **attrs) -> None
         mass=_fmt(mass),
         **attrs,
     )
+
+
+STATION_POST_HALF_DEPTH_M = 0.03
+_MARKER_MARGIN = 1 / 6  # white quiet zone on each side, in marker widths (one module of 6)
+
+
+def marker_image(marker_id: int, size_px: int = 240) -> np.ndarray:
+    """The printed ArUco marker with its white quiet zone, as a grey uint8 image."""
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, MARKER_DICTIONARY))
+    marker = cv2.aruco.generateImageMarker(dictionary, marker_id, size_px)
+    pad = round(size_px * _MARKER_MARGIN)
+    return cv2.copyMakeBorder(marker, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+
+
+def _png(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".png", image)
+    assert ok
+    return data.tobytes()
+
+
+def _marker_plate(world: ET.Element, asset: ET.Element, assets: dict[str, bytes], st) -> None:
+    """A thin plate on the post's face, textured with the real marker. The plate's local +x
+    points back at the stop point, and a cube texture's "right" face (+x) carries the marker."""
+    name = f"aruco_{st.marker_id}"
+    # MuJoCo maps the "right" face image as seen from outside with its top towards +z, so the
+    # marker reads correctly from the stop point as it is printed (checked by detecting it).
+    image = marker_image(st.marker_id)
+    assets[f"{name}.png"] = _png(image)
+    assets.setdefault("white.png", _png(np.full_like(image, 255)))  # every face the same size
+    _sub(asset, "texture", name=name, type="cube", fileright=f"{name}.png", fileleft="white.png",
+         fileup="white.png", filedown="white.png", filefront="white.png", fileback="white.png")
+    _sub(asset, "material", name=f"{name}_mat", texture=name, specular="0", shininess="0")
+    plate_half = st.marker_size_m * (1 + 2 * _MARKER_MARGIN) / 2
+    x, y, z = st.marker_center_xyz(STATION_POST_HALF_DEPTH_M)
+    _sub(world, "geom", name=f"marker_{st.id}", class_="marking", type="box", pos=_fmt(x, y, z),
+         size=_fmt(0.001, plate_half, plate_half), euler=_fmt(0, 0, st.facing_rad + math.pi),
+         material=f"{name}_mat")
 
 
 def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
@@ -195,8 +235,10 @@ def _robot(world: ET.Element, profile: RobotProfile, spec: WorldSpec) -> None:
         )
 
 
-def build_mjcf(spec: WorldSpec, profile: RobotProfile, model_name: str = "rootroute_world") -> str:
-    """Return the MJCF XML text for one scenario world with the robot at its start pose."""
+def build_mjcf(spec: WorldSpec, profile: RobotProfile,
+               model_name: str = "rootroute_world") -> tuple[str, dict[str, bytes]]:
+    """The MJCF XML text for one scenario world with the robot at its start pose, and the assets
+    it names (PNG textures of the station markers): `mujoco.MjModel.from_xml_string(xml, assets)`."""
     mj = ET.Element("mujoco", model=model_name)
     _sub(mj, "compiler", angle="radian", autolimits="true")
     _sub(mj, "option", timestep=_fmt(profile.physics_timestep_s), integrator="implicitfast")
@@ -294,20 +336,14 @@ def build_mjcf(spec: WorldSpec, profile: RobotProfile, model_name: str = "rootro
         )
     for block in spec.walls + spec.obstacles:
         _block(world, block, "world")
+    assets: dict[str, bytes] = {}
+    asset = _sub(mj, "asset")
     for st in spec.stations:
         px, py = st.panel_xy
-        # A station is a post carrying its marker plate, facing back towards the stop point.
-        _sub(
-            world,
-            "geom",
-            name=f"station_{st.id}",
-            class_="world",
-            type="box",
-            pos=_fmt(px, py, 0.3),
-            size="0.03 0.2 0.3",
-            euler=_fmt(0, 0, st.facing_rad),
-            rgba="0.95 0.8 0.1 1",
-        )
+        # A station is a yellow post carrying its ArUco marker, facing back towards the stop point.
+        _sub(world, "geom", name=f"station_{st.id}", class_="world", type="box", pos=_fmt(px, py, 0.3),
+             size=_fmt(STATION_POST_HALF_DEPTH_M, 0.2, 0.3), euler=_fmt(0, 0, st.facing_rad), rgba="0.95 0.8 0.1 1")
+        _marker_plate(world, asset, assets, st)
     for part in spec.parts:
         body = _sub(
             world,
@@ -371,4 +407,4 @@ def build_mjcf(spec: WorldSpec, profile: RobotProfile, model_name: str = "rootro
         forcerange=_fmt(-gripper_servo["max_force_n"], gripper_servo["max_force_n"]),
     )
     ET.indent(mj)
-    return ET.tostring(mj, encoding="unicode")
+    return ET.tostring(mj, encoding="unicode"), assets

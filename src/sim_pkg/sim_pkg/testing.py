@@ -1,5 +1,6 @@
 """pytest fixtures for multi-process ROS 2 tests (loaded by the repository's root conftest.py).
 
+- `profile`: the default robot profile.
 - `ros_domain`: a leased ROS_DOMAIN_ID, localhost-only, released after the test.
 - `ros_node`: an rclpy node in this process on that domain, with `spin_until(condition, timeout_s)`.
 - `ros_process`: start `python -m MODULE --ros-args ...` on that domain; every process started is
@@ -16,6 +17,14 @@ import time
 import pytest
 
 from sim_pkg.domain import lease_domain
+
+
+@pytest.fixture(scope="session")
+def profile():
+    """The default robot profile (TurtleBot3 Waffle Pi + OpenMANIPULATOR-X)."""
+    from sim_pkg.profile import load_profile
+
+    return load_profile()
 
 
 @pytest.fixture

@@ -34,8 +34,8 @@ class SimWorld:
     def __init__(self, spec: WorldSpec, profile: RobotProfile, seed: int = 0):
         self.spec = spec
         self.profile = profile
-        self.mjcf = build_mjcf(spec, profile)
-        self.model = mujoco.MjModel.from_xml_string(self.mjcf)
+        self.mjcf, self.assets = build_mjcf(spec, profile)
+        self.model = mujoco.MjModel.from_xml_string(self.mjcf, self.assets)
         self.data = mujoco.MjData(self.model)
         self._rng = np.random.default_rng(seed)
         self._substeps = max(1, round(profile.control_period_s / profile.physics_timestep_s))

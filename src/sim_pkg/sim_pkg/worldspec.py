@@ -86,6 +86,7 @@ WORLD_SCHEMA = {
                     "stop_m": _XY,
                     "facing_deg": {"type": "number"},
                     "panel_distance_m": {"type": "number", "exclusiveMinimum": 0},
+                    "marker_size_m": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.35},
                 },
             },
         },
@@ -171,6 +172,11 @@ class Block:
     rgba: tuple[float, float, float, float] = (0.55, 0.57, 0.6, 1.0)
 
 
+# Station markers: ArUco, OpenCV's 4x4 dictionary with 250 ids (big cells read well from afar).
+MARKER_DICTIONARY = "DICT_4X4_250"
+MARKER_CENTER_Z_M = 0.30  # height of a marker's centre on its post
+
+
 @dataclass(frozen=True)
 class Station:
     id: str
@@ -180,6 +186,13 @@ class Station:
     stop_xy: tuple[float, float]  # where the robot should stop
     facing_rad: float  # direction from the stop point to the station panel
     panel_distance_m: float
+    marker_size_m: float = 0.12  # side of the marker's black square
+
+    def marker_center_xyz(self, post_half_depth_m: float = 0.03) -> tuple[float, float, float]:
+        """Centre of the printed marker, on the post's face towards the stop point (world frame)."""
+        px, py = self.panel_xy
+        back = post_half_depth_m + 0.002
+        return (px - back * math.cos(self.facing_rad), py - back * math.sin(self.facing_rad), MARKER_CENTER_Z_M)
 
     @property
     def panel_xy(self) -> tuple[float, float]:
@@ -305,6 +318,7 @@ def parse_world(world: dict, start: dict, locate: Locator, key: tuple = ("world"
                 tuple(s["stop_m"]),
                 math.radians(s["facing_deg"]),
                 float(s.get("panel_distance_m", 0.55)),
+                float(s.get("marker_size_m", 0.12)),
             )
         )
 

@@ -155,5 +155,5 @@ def test_profile_error_is_located(tmp_path):
 def test_mjcf_is_valid_for_mujoco(empty_room, profile):
     from sim_pkg.mjcf import build_mjcf
 
-    model = mujoco.MjModel.from_xml_string(build_mjcf(empty_room, profile))
+    model = mujoco.MjModel.from_xml_string(*build_mjcf(empty_room, profile))
     assert model.nu == 2 + 4 + 1  # wheel motors, arm servos, gripper

@@ -1,0 +1,127 @@
+"""marker_detector: ArUco markers on /camera/image_raw, with poses from /camera/camera_info.
+
+Publishes, stamped and framed like the image (camera_rgb_optical_frame):
+  /aruco/markers  visualization_msgs/MarkerArray: one CUBE per marker; Marker.id = the ArUco id,
+                  pose = the marker's pose, scale = its printed size (what vision_msgs would carry)
+  /aruco/poses    geometry_msgs/PoseArray: the same poses in the same order, for RViz
+and, where vision_msgs imports (a full ROS install), /aruco/detections as
+vision_msgs/Detection3DArray (results[0].hypothesis.class_id = the ArUco id).
+"""
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import Pose, PoseArray
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image
+from visualization_msgs.msg import Marker, MarkerArray
+
+from perception_pkg.markers import MarkerConfig, MarkerDetector, camera_matrix
+
+try:  # optional: the conventional message where the package exists
+    from vision_msgs.msg import Detection3D, Detection3DArray, ObjectHypothesisWithPose
+except ImportError:
+    Detection3DArray = None
+
+
+def image_to_array(msg: Image) -> np.ndarray:
+    """sensor_msgs/Image (rgb8, bgr8 or mono8) -> RGB or grey numpy view, no copy."""
+    channels = 1 if msg.encoding == "mono8" else 3
+    frame = np.frombuffer(msg.data, dtype=np.uint8).reshape(msg.height, msg.step)[
+        :, : msg.width * channels
+    ]
+    frame = frame.reshape(msg.height, msg.width, channels) if channels == 3 else frame
+    return frame[:, :, ::-1] if msg.encoding == "bgr8" else frame
+
+
+class MarkerDetectorNode(Node):
+    def __init__(self):
+        super().__init__("marker_detector")
+        size = float(self.declare_parameter("marker_size_m", 0.12).value)
+        self.detector = MarkerDetector(MarkerConfig(default_size_m=size))
+        self.k = None
+        self.d = None
+        self.markers_pub = self.create_publisher(MarkerArray, "/aruco/markers", 10)
+        self.poses_pub = self.create_publisher(PoseArray, "/aruco/poses", 10)
+        self.detections_pub = (
+            self.create_publisher(Detection3DArray, "/aruco/detections", 10)
+            if Detection3DArray is not None
+            else None
+        )
+        self.create_subscription(
+            CameraInfo, "/camera/camera_info", self.on_info, qos_profile_sensor_data
+        )
+        self.create_subscription(Image, "/camera/image_raw", self.on_image, qos_profile_sensor_data)
+
+    def on_info(self, msg: CameraInfo) -> None:
+        self.k = camera_matrix(msg.k)
+        self.d = np.asarray(msg.d, dtype=np.float64) if len(msg.d) else None
+
+    def on_image(self, msg: Image) -> None:
+        if self.k is None:
+            return
+        if msg.encoding not in ("rgb8", "bgr8", "mono8"):
+            self.get_logger().warning(
+                f"unsupported encoding {msg.encoding} / 지원하지 않는 영상 형식입니다",
+                throttle_duration_sec=5.0,
+            )
+            return
+        found = self.detector.detect(image_to_array(msg), self.k, self.d)
+        markers, poses = MarkerArray(), PoseArray(header=msg.header)
+        for det in found:
+            pose = Pose()
+            pose.position.x, pose.position.y, pose.position.z = (float(v) for v in det.position_m)
+            q = det.quaternion_xyzw
+            pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w = (
+                float(v) for v in q
+            )
+            marker = Marker(
+                header=msg.header,
+                ns="aruco",
+                id=det.marker_id,
+                type=Marker.CUBE,
+                action=Marker.ADD,
+                pose=pose,
+            )
+            marker.scale.x = marker.scale.y = det.size_m
+            marker.scale.z = 0.002
+            marker.color.r, marker.color.g, marker.color.a = 0.1, 0.9, 0.8
+            markers.markers.append(marker)
+            poses.poses.append(pose)
+        self.markers_pub.publish(markers)
+        self.poses_pub.publish(poses)
+        if self.detections_pub is not None:
+            self.detections_pub.publish(self._vision_msgs(msg.header, found, poses.poses))
+
+    @staticmethod
+    def _vision_msgs(header, found, poses):
+        array = Detection3DArray(header=header)
+        for det, pose in zip(found, poses, strict=True):
+            hyp = ObjectHypothesisWithPose()
+            hyp.hypothesis.class_id = str(det.marker_id)
+            hyp.hypothesis.score = 1.0
+            hyp.pose.pose = pose
+            detection = Detection3D(header=header)
+            detection.results.append(hyp)
+            detection.bbox.center = pose
+            detection.bbox.size.x = detection.bbox.size.y = det.size_m
+            array.detections.append(detection)
+        return array
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = MarkerDetectorNode()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+
+
+if __name__ == "__main__":
+    main()
