@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from sim_pkg.worldspec import MARKER_DICTIONARY
 
@@ -35,6 +34,16 @@ class MarkerConfig:
     dictionary: str = MARKER_DICTIONARY
     default_size_m: float = 0.12
     sizes_m: dict[int, float] = field(default_factory=dict)  # per-id sizes, where they differ
+
+
+def rotvec_to_quaternion(rvec: np.ndarray) -> np.ndarray:
+    """Rotation vector (axis * angle, as OpenCV returns it) -> quaternion (x, y, z, w)."""
+    r = np.asarray(rvec, dtype=np.float64).ravel()
+    angle = float(np.linalg.norm(r))
+    if angle < 1e-12:
+        return np.array([0.0, 0.0, 0.0, 1.0])
+    axis = r / angle
+    return np.append(axis * np.sin(angle / 2.0), np.cos(angle / 2.0))
 
 
 def camera_matrix(k: list[float] | np.ndarray) -> np.ndarray:
@@ -78,6 +87,9 @@ class MarkerDetector:
             )
             if not ok:
                 continue
-            quat = Rotation.from_rotvec(rvec.ravel()).as_quat()  # x, y, z, w
-            found.append(MarkerDetection(int(marker_id), image_points, tvec.ravel(), quat, size))
+            found.append(
+                MarkerDetection(
+                    int(marker_id), image_points, tvec.ravel(), rotvec_to_quaternion(rvec), size
+                )
+            )
         return found

@@ -3,14 +3,15 @@
 Publishes, stamped and framed like the image (camera_rgb_optical_frame):
   /aruco/markers  visualization_msgs/MarkerArray: one CUBE per marker; Marker.id = the ArUco id,
                   pose = the marker's pose, scale = its printed size (what vision_msgs would carry)
-  /aruco/poses    geometry_msgs/PoseArray: the same poses in the same order, for RViz
+  /aruco/poses    geometry_msgs/PoseArray: the same poses in the same order, for RViz (only
+                  built while someone subscribes)
 and, where vision_msgs imports (a full ROS install), /aruco/detections as
 vision_msgs/Detection3DArray (results[0].hypothesis.class_id = the ArUco id).
 """
 
 import numpy as np
 import rclpy
-from geometry_msgs.msg import Pose, PoseArray
+from geometry_msgs.msg import PoseArray
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
@@ -49,6 +50,7 @@ class MarkerDetectorNode(Node):
             if Detection3DArray is not None
             else None
         )
+        self._markers: dict[int, Marker] = {}  # one message per marker id, reused: a hot path
         self.create_subscription(
             CameraInfo, "/camera/camera_info", self.on_info, qos_profile_sensor_data
         )
@@ -70,29 +72,31 @@ class MarkerDetectorNode(Node):
         found = self.detector.detect(image_to_array(msg), self.k, self.d)
         markers, poses = MarkerArray(), PoseArray(header=msg.header)
         for det in found:
-            pose = Pose()
+            marker = self._marker(det.marker_id, det.size_m)
+            marker.header = msg.header
+            pose = marker.pose
             pose.position.x, pose.position.y, pose.position.z = (float(v) for v in det.position_m)
             q = det.quaternion_xyzw
             pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w = (
                 float(v) for v in q
             )
-            marker = Marker(
-                header=msg.header,
-                ns="aruco",
-                id=det.marker_id,
-                type=Marker.CUBE,
-                action=Marker.ADD,
-                pose=pose,
-            )
-            marker.scale.x = marker.scale.y = det.size_m
-            marker.scale.z = 0.002
-            marker.color.r, marker.color.g, marker.color.a = 0.1, 0.9, 0.8
             markers.markers.append(marker)
             poses.poses.append(pose)
         self.markers_pub.publish(markers)
-        self.poses_pub.publish(poses)
+        if self.poses_pub.get_subscription_count() > 0:  # a convenience copy for RViz: on demand
+            self.poses_pub.publish(poses)
         if self.detections_pub is not None:
             self.detections_pub.publish(self._vision_msgs(msg.header, found, poses.poses))
+
+    def _marker(self, marker_id: int, size_m: float) -> Marker:
+        marker = self._markers.get(marker_id)
+        if marker is None:
+            marker = Marker(ns="aruco", id=marker_id, type=Marker.CUBE, action=Marker.ADD)
+            marker.scale.x = marker.scale.y = size_m
+            marker.scale.z = 0.002
+            marker.color.r, marker.color.g, marker.color.a = 0.1, 0.9, 0.8
+            self._markers[marker_id] = marker
+        return marker
 
     @staticmethod
     def _vision_msgs(header, found, poses):
