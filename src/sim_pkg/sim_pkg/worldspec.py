@@ -192,7 +192,11 @@ class Station:
         """Centre of the printed marker, on the post's face towards the stop point (world frame)."""
         px, py = self.panel_xy
         back = post_half_depth_m + 0.002
-        return (px - back * math.cos(self.facing_rad), py - back * math.sin(self.facing_rad), MARKER_CENTER_Z_M)
+        return (
+            px - back * math.cos(self.facing_rad),
+            py - back * math.sin(self.facing_rad),
+            MARKER_CENTER_Z_M,
+        )
 
     @property
     def panel_xy(self) -> tuple[float, float]:
