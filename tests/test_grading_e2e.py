@@ -184,3 +184,21 @@ def test_launching_an_unknown_package_is_a_located_error(submission, quick_assig
     result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
     assert result.points == 0.0
     assert "launch[1].node" in result.error.location and "nav2_bringup" in result.error.en
+
+
+def test_grader_scores_zero_with_located_message_when_a_node_floods(
+    submission, quick_assignment, tmp_path
+):
+    submission.edit(
+        "        self.create_timer(0.1, self.control)",
+        "        self.create_timer(0.1, self.control)\n"
+        "        import threading\n"
+        "        def flood():\n"
+        "            while True:\n"
+        "                self.publish(0.0, 0.0)\n"
+        "        threading.Thread(target=flood, daemon=True).start()",
+    )
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.points == 0.0
+    assert "floods /cmd_vel" in result.error.en and "쏟아" in result.error.ko
+    assert "plating_stations.launch.yaml" in result.error.location

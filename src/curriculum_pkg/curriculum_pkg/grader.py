@@ -35,6 +35,10 @@ from sim_pkg.world import SimWorld
 SIM_OWNED = ("clock", "odom", "scan", "image", "camera_info", "joint_states")
 CHECK_EVERY_STEPS = 25  # processes and spoofers are checked every 0.25 s of sim time
 SETTLE_AFTER_DONE_S = 0.5
+FLOOD_RATE_HZ = (
+    200.0  # a required topic faster than this (sim time) is flooding; controllers need <= 100
+)
+WALL_TIME_MARGIN = 4.0  # an episode may take this many times its nominal wall time, plus a minute
 
 
 @dataclass
@@ -48,6 +52,7 @@ class EpisodeResult:
     spoofers: list[tuple[str, str]] = field(default_factory=list)
     real_time_factor: float = 0.0
     wall_s: float = 0.0
+    wall_limit_hit: bool = False  # the episode was cut short in wall time (see result.json)
 
     @property
     def points(self) -> float:
@@ -161,8 +166,16 @@ def run_episode(
                     if spoof not in result.spoofers:
                         result.spoofers.append(spoof)
 
+        # A flooded executor or an overloaded machine slows the simulation down; scores are in
+        # sim time and stay fair, but an episode must still end in reasonable wall time.
+        wall_limit_s = scenario.time_limit_s / assignment.real_time_factor * WALL_TIME_MARGIN + 60.0
+        wall_start = time.monotonic()
+
         def should_stop() -> bool:
             done_at = counter["done_at"]
+            if time.monotonic() - wall_start > wall_limit_s:
+                result.wall_limit_hit = True
+                return True
             return bool(crashed) or (
                 done_at is not None and world.time_s >= done_at + SETTLE_AFTER_DONE_S
             )
@@ -191,6 +204,16 @@ def run_episode(
                     raise SubmissionError(launched[node_req.name], en, ko)
                 result.graph_findings.append(Finding(False, en, ko))  # an event that never came
         rates = episode.monitor.rates_hz(start_s, world.time_s)
+        for node_req in assignment.nodes:
+            for topic in node_req.publishes:
+                if rates.get(topic.topic, 0.0) > FLOOD_RATE_HZ and node_req.name in launched:
+                    raise SubmissionError(
+                        launched[node_req.name],
+                        f"node {node_req.name} floods {topic.topic} at {rates[topic.topic]:.0f} Hz "
+                        f"(sim time; more than {FLOOD_RATE_HZ:g} Hz is never needed)",
+                        f"노드 {node_req.name}이(가) {topic.topic} 토픽을 {rates[topic.topic]:.0f} Hz로 "
+                        f"쏟아 내고 있습니다 (시뮬레이션 시간 기준; {FLOOD_RATE_HZ:g} Hz를 넘을 필요가 없습니다)",
+                    )
         result.graph_findings += check_rates(assignment.nodes, rates)
         result.criteria = score_episode(
             assignment.rubric,

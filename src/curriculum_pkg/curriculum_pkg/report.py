@@ -38,6 +38,7 @@ def result_dict(result) -> dict:
                 "seed": ep.seed,
                 "score": ep.points,
                 "real_time_factor_achieved": ep.real_time_factor,
+                "cut_short_in_wall_time": ep.wall_limit_hit,
                 "target_real_time_factor": a.real_time_factor,
                 "wall_s": ep.wall_s,
                 "criteria": [
