@@ -19,6 +19,7 @@ setup(
     entry_points={
         "console_scripts": [
             "marker_detector = perception_pkg.nodes.marker_detector_node:main",
+            "scan_processor = perception_pkg.nodes.scan_processor_node:main",
         ],
     },
 )

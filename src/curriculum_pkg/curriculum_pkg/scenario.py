@@ -229,7 +229,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     data, locate = load_yaml(path, ScenarioError)
     validate(data, SCENARIO_SCHEMA, locate, ScenarioError)
     try:
-        world = parse_world(data["world"], data["robot_start"], locate)
+        world = parse_world(data["world"], data["robot_start"], locate, base_dir=path.parent)
     except LocatedError as exc:  # a WorldError: same place, reported in the scenario domain
         raise ScenarioError(exc.location, exc.en, exc.ko) from None
     tasks = [_parse_task(t, i, world, locate) for i, t in enumerate(data["tasks"])]

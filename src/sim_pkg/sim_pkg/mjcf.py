@@ -43,6 +43,7 @@ def _block(parent: ET.Element, block: Block, cls: str) -> None:
 
 
 STATION_POST_HALF_DEPTH_M = 0.03
+DISPLAY_CENTER_Z_M = 0.13  # an inspected item hangs at the camera's height, below the marker
 _MARKER_MARGIN = 1 / 6  # white quiet zone on each side, in marker widths (one module of 6)
 
 
@@ -60,40 +61,91 @@ def _png(image: np.ndarray) -> bytes:
     return data.tobytes()
 
 
-def _marker_plate(world: ET.Element, asset: ET.Element, assets: dict[str, bytes], st) -> None:
-    """A thin plate on the post's face, textured with the real marker. The plate's local +x
-    points back at the stop point, and a cube texture's "right" face (+x) carries the marker."""
-    name = f"aruco_{st.marker_id}"
-    # MuJoCo maps the "right" face image as seen from outside with its top towards +z, so the
-    # marker reads correctly from the stop point as it is printed (checked by detecting it).
-    image = marker_image(st.marker_id)
+def _picture_plate(
+    world: ET.Element,
+    asset: ET.Element,
+    assets: dict[str, bytes],
+    name: str,
+    image: np.ndarray,
+    center_xyz: tuple[float, float, float],
+    side_m: float,
+    facing_rad: float,
+) -> None:
+    """A thin square plate showing `image` (square, grey or BGR) on the face turned towards
+    `facing_rad` + pi, i.e. back at whoever stands in front of the post.
+
+    The plate's local +x points at the viewer, and a cube texture's "right" face (+x) carries the
+    picture; MuJoCo maps it as seen from outside with its top towards +z, so it reads as printed
+    (checked by detecting the ArUco markers in rendered frames). All cube faces must share one size.
+    """
     assets[f"{name}.png"] = _png(image)
-    assets.setdefault("white.png", _png(np.full_like(image, 255)))  # every face the same size
+    blank = f"white_{image.shape[0]}.png"
+    assets.setdefault(blank, _png(np.full_like(image, 255)))
     sub(
         asset,
         "texture",
         name=name,
         type="cube",
         fileright=f"{name}.png",
-        fileleft="white.png",
-        fileup="white.png",
-        filedown="white.png",
-        filefront="white.png",
-        fileback="white.png",
+        fileleft=blank,
+        fileup=blank,
+        filedown=blank,
+        filefront=blank,
+        fileback=blank,
     )
     sub(asset, "material", name=f"{name}_mat", texture=name, specular="0", shininess="0")
-    plate_half = st.marker_size_m * (1 + 2 * _MARKER_MARGIN) / 2
-    x, y, z = st.marker_center_xyz(STATION_POST_HALF_DEPTH_M)
+    half = side_m / 2
     sub(
         world,
         "geom",
-        name=f"marker_{st.id}",
+        name=name,
         class_="marking",
         type="box",
-        pos=fmt(x, y, z),
-        size=fmt(0.001, plate_half, plate_half),
-        euler=fmt(0, 0, st.facing_rad + math.pi),
+        pos=fmt(*center_xyz),
+        size=fmt(0.001, half, half),
+        euler=fmt(0, 0, facing_rad + math.pi),
         material=f"{name}_mat",
+    )
+
+
+def _station_pictures(world: ET.Element, asset: ET.Element, assets: dict[str, bytes], st) -> None:
+    """The station's ArUco marker and, for inspect tasks, the item on display below it."""
+    _picture_plate(
+        world,
+        asset,
+        assets,
+        f"marker_{st.id}",
+        marker_image(st.marker_id),
+        st.marker_center_xyz(STATION_POST_HALF_DEPTH_M),
+        st.marker_size_m * (1 + 2 * _MARKER_MARGIN),
+        st.facing_rad,
+    )
+    if st.display_image is None:
+        return
+    picture = cv2.imread(str(st.display_image), cv2.IMREAD_COLOR)
+    h, w = picture.shape[:2]
+    side_px = max(h, w)  # pad to a square on a white mount, centred
+    top, left = (side_px - h) // 2, (side_px - w) // 2
+    square = cv2.copyMakeBorder(
+        picture,
+        top,
+        side_px - h - top,
+        left,
+        side_px - w - left,
+        cv2.BORDER_CONSTANT,
+        value=(255, 255, 255),
+    )
+    side_m = max(st.display_size_m) * side_px / max(h, w)
+    x, y, _ = st.marker_center_xyz(STATION_POST_HALF_DEPTH_M)
+    _picture_plate(
+        world,
+        asset,
+        assets,
+        f"display_{st.id}",
+        square,
+        (x, y, DISPLAY_CENTER_Z_M),
+        side_m,
+        st.facing_rad,
     )
 
 
@@ -215,7 +267,7 @@ def build_mjcf(
             euler=fmt(0, 0, st.facing_rad),
             rgba="0.95 0.8 0.1 1",
         )
-        _marker_plate(world, asset, assets, st)
+        _station_pictures(world, asset, assets, st)
     for part in spec.parts:
         body = sub(
             world,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -87,6 +88,14 @@ WORLD_SCHEMA = {
                     "facing_deg": {"type": "number"},
                     "panel_distance_m": {"type": "number", "exclusiveMinimum": 0},
                     "marker_size_m": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.35},
+                    # An item shown on the post below the marker, for inspect tasks: a PNG file
+                    # (relative to the scenario file) and its printed size [width, height].
+                    "display": {
+                        "type": "object",
+                        "required": ["image", "size_m"],
+                        "additionalProperties": False,
+                        "properties": {"image": {"type": "string"}, "size_m": _SIZE},
+                    },
                 },
             },
         },
@@ -187,6 +196,8 @@ class Station:
     facing_rad: float  # direction from the stop point to the station panel
     panel_distance_m: float
     marker_size_m: float = 0.12  # side of the marker's black square
+    display_image: Path | None = None  # PNG shown on the post below the marker (inspect tasks)
+    display_size_m: tuple[float, float] = (0.16, 0.12)
 
     def marker_center_xyz(self, post_half_depth_m: float = 0.03) -> tuple[float, float, float]:
         """Centre of the printed marker, on the post's face towards the stop point (world frame)."""
@@ -256,7 +267,26 @@ def _perimeter(size: tuple[float, float], height: float, thick: float) -> tuple[
     )
 
 
-def parse_world(world: dict, start: dict, locate: Locator, key: tuple = ("world",)) -> WorldSpec:
+def _display(station: dict, base_dir: Path | None, locate: Locator, where: tuple) -> tuple:
+    """(image path, size) of a station's display, checked to exist; () when it has none."""
+    if "display" not in station:
+        return ()
+    image = Path(station["display"]["image"])
+    if not image.is_absolute():
+        image = (base_dir or Path.cwd()) / image
+    if not image.is_file():
+        raise WorldError(
+            locate((*where, "image")),
+            f"display image {image} not found",
+            f"표시 이미지 {image}을(를) 찾을 수 없습니다",
+        )
+    return (image, tuple(float(v) for v in station["display"]["size_m"]))
+
+
+def parse_world(
+    world: dict, start: dict, locate: Locator, key: tuple = ("world",), base_dir: Path | None = None
+) -> WorldSpec:
+    """`base_dir`: where relative file names in the world (display images) are found."""
     """Build a WorldSpec from already schema-checked data, checking what a schema cannot."""
     size = tuple(float(v) for v in world["floor"]["size_m"])
 
@@ -323,6 +353,7 @@ def parse_world(world: dict, start: dict, locate: Locator, key: tuple = ("world"
                 math.radians(s["facing_deg"]),
                 float(s.get("panel_distance_m", 0.55)),
                 float(s.get("marker_size_m", 0.12)),
+                *_display(s, base_dir, locate, (*where, "display")),
             )
         )
 
@@ -381,4 +412,4 @@ def load_world(path) -> WorldSpec:
         "properties": {"world": WORLD_SCHEMA, "robot_start": START_SCHEMA},
     }
     validate(data, schema, locate, WorldError)
-    return parse_world(data["world"], data["robot_start"], locate)
+    return parse_world(data["world"], data["robot_start"], locate, base_dir=Path(path).parent)
