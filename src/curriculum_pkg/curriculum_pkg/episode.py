@@ -3,7 +3,9 @@
 - navigate: the robot's base_footprint stays within station_radius_m of the stop point for dwell_s;
 - pick:     the part is held at least lift_m above where it started, for dwell_s;
 - place:    the part rests within place_radius_m of the target, back at its starting height (so
-            it is standing on a surface, not held), for dwell_s.
+            it is standing on a surface, not held), for dwell_s;
+- inspect:  the first report for the station (on /inspection/report) names the item's true label.
+            A wrong first report fails the task for good, and the job goes on with the next one.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ REST_HEIGHT_TOLERANCE_M = 0.01
 @dataclass
 class EpisodeMetrics:
     tasks_total: int
-    tasks_done: list[str] = field(default_factory=list)  # task labels, e.g. "navigate:rinse_check"
+    tasks_done: list[str] = field(default_factory=list)  # task names, e.g. "navigate:rinse_check"
+    tasks_failed: list[str] = field(
+        default_factory=list
+    )  # e.g. "inspect:pcb_check said good, is scratch"
     task_times_s: list[float] = field(default_factory=list)
     completion_time_s: float | None = None
     collisions: list[tuple[float, str]] = field(default_factory=list)  # (sim time, what was hit)
@@ -56,14 +61,21 @@ class EpisodeJudge:
         self._last_sample = -math.inf
         self._period = trajectory_period_s
         self._last_t: float | None = None
+        self._next = 0  # index of the task being worked on
 
     @property
     def done(self) -> bool:
-        return self.metrics.completed
+        return self._next >= len(self.scenario.tasks)
 
     def update(
-        self, t: float, pose: Pose2D, contacts: set[str], parts: dict[str, np.ndarray] | None = None
+        self,
+        t: float,
+        pose: Pose2D,
+        contacts: set[str],
+        parts: dict[str, np.ndarray] | None = None,
+        reports: dict[str, str] | None = None,
     ) -> None:
+        """`parts`: true part centres; `reports`: the first inspection label reported per station."""
         m = self.metrics
         parts = parts or {}
         dt = 0.0 if self._last_t is None else t - self._last_t
@@ -84,20 +96,36 @@ class EpisodeJudge:
             if t - self._last_touch.get(thing, -math.inf) > COLLISION_DEBOUNCE_S:
                 m.collisions.append((round(t, 3), thing))
             self._last_touch[thing] = t
-        if m.completed:
+        if self.done:
             return
-        task = self.scenario.tasks[len(m.tasks_done)]
+        task = self.scenario.tasks[self._next]
+        if task.kind == "inspect":
+            said = (reports or {}).get(task.station_id)
+            if said is not None and said == task.expected_label:
+                self._finish(task, t)
+            elif said is not None:
+                m.tasks_failed.append(f"{task.name} said {said}, is {task.expected_label}")
+                self._advance(t)
+            return
         if not self._condition_met(task, pose, parts):
             self._holding_since = None
             return
         if self._holding_since is None:
             self._holding_since = t
         if t - self._holding_since >= self.scenario.dwell_s:
-            m.tasks_done.append(task.label)
-            m.task_times_s.append(round(t, 3))
-            self._holding_since = None
-            if len(m.tasks_done) == len(self.scenario.tasks):
-                m.completion_time_s = round(t, 3)
+            self._finish(task, t)
+
+    def _finish(self, task: Task, t: float) -> None:
+        self.metrics.tasks_done.append(task.name)
+        self.metrics.task_times_s.append(round(t, 3))
+        self._advance(t)
+
+    def _advance(self, t: float) -> None:
+        """On to the next task; the job is complete when the last one ends and none failed."""
+        self._holding_since = None
+        self._next += 1
+        if self.done and not self.metrics.tasks_failed:
+            self.metrics.completion_time_s = round(t, 3)
 
     def _condition_met(self, task: Task, pose: Pose2D, parts: dict[str, np.ndarray]) -> bool:
         s = self.scenario

@@ -125,7 +125,7 @@ def run_episode(
         {
             "mission_topic": assignment.mission_topic,
             "goals_odom": goals_odom,
-            "task_labels": [t.label for t in scenario.tasks],
+            "task_labels": [t.name for t in scenario.tasks],
             "odom_frame": profile.odom_frame_id,
             "required": assignment.nodes,
         },
@@ -154,7 +154,11 @@ def run_episode(
 
         def on_step() -> None:
             judge.update(
-                world.time_s, world.true_pose(), world.robot_contacts(), world.part_positions()
+                world.time_s,
+                world.true_pose(),
+                world.robot_contacts(),
+                world.part_positions(),
+                episode.monitor.first_reports(),
             )
             if judge.done and counter["done_at"] is None:
                 counter["done_at"] = world.time_s

@@ -56,6 +56,7 @@ def result_dict(result) -> dict:
                 if ep.metrics is None
                 else {
                     "tasks_done": ep.metrics.tasks_done,
+                    "tasks_failed": ep.metrics.tasks_failed,
                     "task_times_s": ep.metrics.task_times_s,
                     "parts_final_xyz": ep.metrics.parts_final,
                     "completed": ep.metrics.completed,
@@ -113,7 +114,7 @@ def _plot(result, ep, path: Path) -> None:
         )
         ax.add_patch(plt.Circle((x, y), radius, fill=False, color="goldenrod", lw=2))
         ax.annotate(
-            f"{i + 1}: {t.label}", (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8
+            f"{i + 1}: {t.name}", (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8
         )
     if ep.metrics:
         for name, (px, py, _pz) in ep.metrics.parts_final.items():

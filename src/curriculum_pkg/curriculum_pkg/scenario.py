@@ -68,8 +68,11 @@ SCENARIO_SCHEMA = {
                 "required": ["type"],
                 "additionalProperties": False,
                 "properties": {
-                    "type": {"enum": ["navigate", "pick", "place"]},
-                    "station": {"type": "string"},  # navigate: where to stop
+                    "type": {"enum": ["navigate", "pick", "place", "inspect"]},
+                    "station": {
+                        "type": "string"
+                    },  # navigate: where to stop; inspect: what to look at
+                    "label": {"type": "string"},  # inspect: the true label of the item on display
                     "part": {"type": "string"},  # pick / place: which loose part
                     "target_m": {
                         "type": "array",
@@ -90,6 +93,10 @@ SCENARIO_SCHEMA = {
                     {
                         "if": {"properties": {"type": {"const": "place"}}},
                         "then": {"required": ["part", "target_m"]},
+                    },
+                    {
+                        "if": {"properties": {"type": {"const": "inspect"}}},
+                        "then": {"required": ["station", "label"]},
                     },
                 ],
             },
@@ -127,13 +134,15 @@ SCENARIO_SCHEMA = {
 class Task:
     """One step of the job, done in order: navigate to a station, pick a part, or place it."""
 
-    kind: str  # navigate | pick | place
+    kind: str  # navigate | pick | place | inspect
     station_id: str = ""
     part: str = ""
     target_xy: tuple[float, float] | None = None  # place: where the part must come to rest
+    expected_label: str = ""  # inspect: the true label of the item on display (ground truth)
 
     @property
-    def label(self) -> str:
+    def name(self) -> str:
+        """What the robot is told, e.g. "navigate:rinse_check" (never the expected label)."""
         return f"{self.kind}:{self.station_id or self.part}"
 
 
@@ -169,7 +178,7 @@ class Scenario:
     def task_point(self, task: Task) -> tuple[float, float, float]:
         """Where a task happens, in the world frame: a station's stop point (on the floor), a
         part's centre where it starts, or the centre a placed part should come to rest at."""
-        if task.kind == "navigate":
+        if task.kind in ("navigate", "inspect"):  # inspect: where to stand to look at the item
             x, y = self.station(task.station_id).stop_xy
             return (x, y, 0.0)
         part = self.part(task.part)
@@ -201,7 +210,7 @@ def _parse_task(t: dict, i: int, world: WorldSpec, locate) -> Task:
     """Check that a task names a station or part that exists, and build it."""
     station_ids = {s.id for s in world.stations}
     part_names = {p.name for p in world.parts}
-    if t["type"] == "navigate" and t["station"] not in station_ids:
+    if t["type"] in ("navigate", "inspect") and t["station"] not in station_ids:
         raise ScenarioError(
             locate(("tasks", i, "station")),
             f"task names station '{t['station']}', which is not in world.stations {sorted(station_ids)}",
@@ -213,8 +222,17 @@ def _parse_task(t: dict, i: int, world: WorldSpec, locate) -> Task:
             f"task names part '{t['part']}', which is not in world.objects {sorted(part_names)}",
             f"작업에 지정한 부품 '{t['part']}'이(가) world.objects에 없습니다",
         )
+    if (
+        t["type"] == "inspect"
+        and next(s for s in world.stations if s.id == t["station"]).display_image is None
+    ):
+        raise ScenarioError(
+            locate(("tasks", i, "station")),
+            f"inspect task: station '{t['station']}' has no display (world.stations[].display)",
+            f"검사 작업: 스테이션 '{t['station']}'에 검사할 물건(display)이 없습니다",
+        )
     target = tuple(float(v) for v in t["target_m"]) if "target_m" in t else None
-    return Task(t["type"], t.get("station", ""), t.get("part", ""), target)
+    return Task(t["type"], t.get("station", ""), t.get("part", ""), target, str(t.get("label", "")))
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:

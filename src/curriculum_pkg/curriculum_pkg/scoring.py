@@ -77,9 +77,11 @@ def score_episode(
             rubric["task"],
             t,
             f"{n}/{total} tasks done in order"
-            + (f" ({', '.join(metrics.tasks_done)})" if n else ""),
+            + (f" ({', '.join(metrics.tasks_done)})" if n else "")
+            + (f"; failed: {'; '.join(metrics.tasks_failed)}" if metrics.tasks_failed else ""),
             f"작업 {total}개 중 {n}개를 순서대로 완료"
-            + (f" ({', '.join(metrics.tasks_done)})" if n else ""),
+            + (f" ({', '.join(metrics.tasks_done)})" if n else "")
+            + (f"; 실패: {'; '.join(metrics.tasks_failed)}" if metrics.tasks_failed else ""),
         ),
         Criterion(
             "safety",

@@ -191,3 +191,49 @@ def test_place_task_without_a_target_is_a_located_error(tmp_path):
     with pytest.raises(ScenarioError) as err:
         load_scenario(bad)
     assert "tasks[1]" in err.value.location and "target_m" in err.value.en
+
+
+def inspect_scenario(tmp_path, label="scratch"):
+    """The plating scenario with a board on display at the first station, to be inspected."""
+    import cv2
+    import yaml
+
+    cv2.imwrite(str(tmp_path / "board.png"), np.full((120, 160, 3), (40, 120, 40), np.uint8))
+    data = yaml.safe_load(PLATING.read_text())
+    data["world"]["stations"][0]["display"] = {"image": "board.png", "size_m": [0.16, 0.12]}
+    data["tasks"] = [
+        {"type": "inspect", "station": "rinse_check", "label": label},
+        {"type": "navigate", "station": "outgoing_rack"},
+    ]
+    data.pop("reference_solution")
+    path = tmp_path / "inspect.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return load_scenario(path)
+
+
+def test_inspect_task_done_on_a_correct_first_report_only(tmp_path):
+    scenario = inspect_scenario(tmp_path)
+    assert scenario.world.stations[0].display_image == tmp_path / "board.png"
+    right = EpisodeJudge(scenario, scenario.world)
+    right.update(1.0, scenario.world.robot_start, set(), {}, {})
+    right.update(2.0, scenario.world.robot_start, set(), {}, {"rinse_check": "scratch"})
+    assert right.metrics.tasks_done == ["inspect:rinse_check"]
+    wrong = EpisodeJudge(scenario, scenario.world)
+    wrong.update(1.0, scenario.world.robot_start, set(), {}, {"rinse_check": "good"})
+    assert wrong.metrics.tasks_done == [] and wrong.metrics.tasks_failed == [
+        "inspect:rinse_check said good, is scratch"
+    ]
+    stop = scenario.station("outgoing_rack").stop_xy  # the job goes on after a failed inspection
+    for i in range(150):
+        wrong.update(2.0 + i * 0.01, Pose2D(*stop, 0.0), set(), {}, {})
+    assert wrong.metrics.tasks_done == ["navigate:outgoing_rack"] and not wrong.metrics.completed
+
+
+def test_inspect_task_needs_a_station_with_a_display(tmp_path):
+    scenario_file = tmp_path / "no_display.yaml"
+    inspect_scenario(tmp_path)
+    scenario_file.write_text(
+        (tmp_path / "inspect.yaml").read_text().replace("display:", "unused_display:")
+    )
+    with pytest.raises(ScenarioError):
+        load_scenario(scenario_file)

@@ -157,3 +157,27 @@ def test_mjcf_is_valid_for_mujoco(empty_room, profile):
 
     model = mujoco.MjModel.from_xml_string(*build_mjcf(empty_room, profile))
     assert model.nu == 2 + 4 + 1  # wheel motors, arm servos, gripper
+
+
+def test_station_display_image_is_rendered_on_its_post(tmp_path, profile):
+    import dataclasses
+
+    import cv2
+
+    from sim_pkg.worldspec import Pose2D, Station, WorldSpec, _perimeter
+
+    cv2.imwrite(str(tmp_path / "red.png"), np.full((90, 120, 3), (0, 0, 255), np.uint8))  # BGR red
+    station = Station(
+        "check", "검사", "check", 5, (2.0, 2.0), 0.0, 0.55, 0.12, tmp_path / "red.png", (0.16, 0.12)
+    )
+    spec = WorldSpec(
+        (4.0, 4.0), _perimeter((4.0, 4.0), 1.0, 0.1), (), (station,), (), Pose2D(2.0, 2.0, 0.0)
+    )
+    world = SimWorld(spec, profile)
+    world.step()
+    frame = world.render_camera()
+    world.close()
+    h, w = frame.shape[:2]
+    centre = frame[h // 2 - 20 : h // 2 + 20, w // 2 - 20 : w // 2 + 20].reshape(-1, 3).mean(axis=0)
+    assert centre[0] > 150 and centre[1] < 80 and centre[2] < 80  # the red board, straight ahead
+    assert dataclasses.replace(station, display_image=None).display_image is None

@@ -13,6 +13,7 @@ import importlib
 import threading
 from collections.abc import Callable
 
+from diagnostic_msgs.msg import KeyValue
 from geometry_msgs.msg import Pose, PoseArray
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -57,6 +58,11 @@ class GraderMonitor(Node):
         self._steps_pub.publish(String(data=" ".join(task_labels)))
         self._sim_time = sim_time
         self._lock = threading.Lock()
+        # Inspection verdicts: key = station id, value = label; only the first per station counts.
+        self._reports: dict[str, str] = {}
+        self.create_subscription(
+            KeyValue, "/inspection/report", self._on_report, QoSProfile(depth=20)
+        )
         self._stamps: dict[str, list[float]] = {}
         # Best effort subscribers match both reliable and best-effort publishers.
         listen = QoSProfile(depth=50, reliability=ReliabilityPolicy.BEST_EFFORT)
@@ -69,6 +75,14 @@ class GraderMonitor(Node):
                     lambda _msg, name=topic.topic: self._count(name),
                     listen,
                 )
+
+    def _on_report(self, msg: KeyValue) -> None:
+        with self._lock:
+            self._reports.setdefault(msg.key, msg.value)
+
+    def first_reports(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._reports)
 
     def _count(self, topic: str) -> None:
         with self._lock:
