@@ -1,5 +1,6 @@
 """End-to-end grading: real student processes, real DDS, real physics, through the public API."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -189,13 +190,17 @@ def test_launching_an_unknown_package_is_a_located_error(submission, quick_assig
 def test_grader_scores_zero_with_located_message_when_a_node_floods(
     submission, quick_assignment, tmp_path
 ):
+    # A flood through reliable QoS is throttled to what the readers absorb (about 1000 messages a
+    # wall second here): at 3x real time that is still well above the threshold in sim time.
+    quick_assignment = dataclasses.replace(quick_assignment, real_time_factor=3.0)
     submission.edit(
         "        self.create_timer(0.1, self.control)",
         "        self.create_timer(0.1, self.control)\n"
         "        import threading\n"
         "        def flood():\n"
+        "            msg = TwistStamped()\n"
         "            while True:\n"
-        "                self.publish(0.0, 0.0)\n"
+        "                self.cmd_pub.publish(msg)\n"
         "        threading.Thread(target=flood, daemon=True).start()",
     )
     result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)

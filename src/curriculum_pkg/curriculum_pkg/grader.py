@@ -36,8 +36,9 @@ SIM_OWNED = ("clock", "odom", "scan", "image", "camera_info", "joint_states")
 CHECK_EVERY_STEPS = 25  # processes and spoofers are checked every 0.25 s of sim time
 SETTLE_AFTER_DONE_S = 0.5
 FLOOD_RATE_HZ = (
-    200.0  # a required topic faster than this (sim time) is flooding; controllers need <= 100
+    150.0  # a required topic faster than this (sim time) floods; controllers need <= 100
 )
+FLOOD_CHECK_STEPS = 300  # ... checked every 3 s of sim time, so a flood ends the episode early
 WALL_TIME_MARGIN = 4.0  # an episode may take this many times its nominal wall time, plus a minute
 
 
@@ -150,7 +151,10 @@ def run_episode(
         judge = EpisodeJudge(scenario, spec)
         counter = {"steps": 0, "done_at": None}
         crashed: list[NodeProcess] = []
+        flooded: list[SubmissionError] = []
         owned = [profile.topics[k].name for k in SIM_OWNED]
+        launched = {n.fqn: n.location for n in installed.nodes}
+        start_s = world.time_s
 
         def on_step() -> None:
             judge.update(
@@ -169,6 +173,9 @@ def run_episode(
                 for spoof in episode.monitor.spoofers(owned, episode.bridge_name):
                     if spoof not in result.spoofers:
                         result.spoofers.append(spoof)
+            if counter["steps"] % FLOOD_CHECK_STEPS == 0 and not flooded:
+                rates_now = episode.monitor.rates_hz(start_s, world.time_s)
+                flooded.extend(_flood_errors(assignment, launched, rates_now)[:1])
 
         # A flooded executor or an overloaded machine slows the simulation down; scores are in
         # sim time and stay fair, but an episode must still end in reasonable wall time.
@@ -180,11 +187,12 @@ def run_episode(
             if time.monotonic() - wall_start > wall_limit_s:
                 result.wall_limit_hit = True
                 return True
-            return bool(crashed) or (
-                done_at is not None and world.time_s >= done_at + SETTLE_AFTER_DONE_S
+            return (
+                bool(crashed)
+                or bool(flooded)
+                or (done_at is not None and world.time_s >= done_at + SETTLE_AFTER_DONE_S)
             )
 
-        start_s = world.time_s
         pacer = run_paced(
             episode.bridge,
             start_s + scenario.time_limit_s,
@@ -194,10 +202,11 @@ def run_episode(
         )
         if crashed:
             raise _crash_error(crashed[0], "during the episode", "에피소드 도중에")
+        if flooded:
+            raise flooded[0]
         result.real_time_factor = round(pacer.achieved_factor, 2)
         result.metrics = judge.metrics
         counts = episode.monitor.message_counts()
-        launched = {n.fqn: n.location for n in installed.nodes}
         for node_req in assignment.nodes:
             for topic in node_req.publishes:
                 if counts.get(topic.topic, 0) > 0 or node_req.name not in launched:
@@ -208,16 +217,8 @@ def run_episode(
                     raise SubmissionError(launched[node_req.name], en, ko)
                 result.graph_findings.append(Finding(False, en, ko))  # an event that never came
         rates = episode.monitor.rates_hz(start_s, world.time_s)
-        for node_req in assignment.nodes:
-            for topic in node_req.publishes:
-                if rates.get(topic.topic, 0.0) > FLOOD_RATE_HZ and node_req.name in launched:
-                    raise SubmissionError(
-                        launched[node_req.name],
-                        f"node {node_req.name} floods {topic.topic} at {rates[topic.topic]:.0f} Hz "
-                        f"(sim time; more than {FLOOD_RATE_HZ:g} Hz is never needed)",
-                        f"노드 {node_req.name}이(가) {topic.topic} 토픽을 {rates[topic.topic]:.0f} Hz로 "
-                        f"쏟아 내고 있습니다 (시뮬레이션 시간 기준; {FLOOD_RATE_HZ:g} Hz를 넘을 필요가 없습니다)",
-                    )
+        for error in _flood_errors(assignment, launched, rates)[:1]:
+            raise error
         result.graph_findings += check_rates(assignment.nodes, rates)
         result.criteria = score_episode(
             assignment.rubric,
@@ -231,6 +232,27 @@ def run_episode(
         episode.close()
     result.wall_s = round(time.monotonic() - wall0, 2)
     return result
+
+
+def _flood_errors(
+    assignment: Assignment, launched: dict[str, str], rates: dict[str, float]
+) -> list[SubmissionError]:
+    """A located error for every required topic that arrives faster than FLOOD_RATE_HZ."""
+    errors = []
+    for node_req in assignment.nodes:
+        for topic in node_req.publishes:
+            rate = rates.get(topic.topic, 0.0)
+            if rate > FLOOD_RATE_HZ and node_req.name in launched:
+                errors.append(
+                    SubmissionError(
+                        launched[node_req.name],
+                        f"node {node_req.name} floods {topic.topic} at {rate:.0f} Hz "
+                        f"(sim time; more than {FLOOD_RATE_HZ:g} Hz is never needed)",
+                        f"노드 {node_req.name}이(가) {topic.topic} 토픽을 {rate:.0f} Hz로 "
+                        f"쏟아 내고 있습니다 (시뮬레이션 시간 기준; {FLOOD_RATE_HZ:g} Hz를 넘을 필요가 없습니다)",
+                    )
+                )
+    return errors
 
 
 def _wait_for_graph(procs: list[NodeProcess], monitor, assignment: Assignment) -> list[Finding]:

@@ -69,11 +69,13 @@ class GraderMonitor(Node):
         for req in required:
             for topic in req.publishes:
                 self._stamps.setdefault(topic.topic, [])
+                # raw=True: the bytes are counted, never deserialized, so a flood is still seen
                 self.create_subscription(
                     message_class(topic.type),
                     topic.topic,
                     lambda _msg, name=topic.topic: self._count(name),
                     listen,
+                    raw=True,
                 )
 
     def _on_report(self, msg: KeyValue) -> None:
