@@ -38,6 +38,17 @@ ASSIGNMENT_SCHEMA = {
         "pass_mark": {"type": "number", "minimum": 0, "maximum": 100},
         "startup_timeout_s": {"type": "number", "exclusiveMinimum": 0},
         "mission_topic": {"type": "string", "pattern": "^/"},
+        # When the graph puts teleop_pkg's safety_mux between the student and the robot, the
+        # mux's running count of interventions (std_msgs/UInt32) costs safety points.
+        "safety_mux": {
+            "type": "object",
+            "required": ["interventions_topic", "penalty_per_intervention"],
+            "additionalProperties": False,
+            "properties": {
+                "interventions_topic": {"type": "string", "pattern": "^/"},
+                "penalty_per_intervention": {"type": "number", "minimum": 0},
+            },
+        },
         "graph": {
             "type": "object",
             "required": ["nodes"],
@@ -119,6 +130,8 @@ class Assignment:
     pass_mark: float
     startup_timeout_s: float
     mission_topic: str
+    interventions_topic: str | None
+    intervention_penalty: float
     reference_dir: Path | None
     starter_dir: Path | None
 
@@ -187,6 +200,8 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
         pass_mark=float(data.get("pass_mark", 60.0)),
         startup_timeout_s=float(data.get("startup_timeout_s", 30.0)),
         mission_topic=data.get("mission_topic", "/mission/waypoints"),
+        interventions_topic=data.get("safety_mux", {}).get("interventions_topic"),
+        intervention_penalty=float(data.get("safety_mux", {}).get("penalty_per_intervention", 0.0)),
         reference_dir=folder("reference"),
         starter_dir=folder("starter"),
     )

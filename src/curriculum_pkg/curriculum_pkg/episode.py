@@ -33,6 +33,7 @@ class EpisodeMetrics:
     completion_time_s: float | None = None
     collisions: list[tuple[float, str]] = field(default_factory=list)  # (sim time, what was hit)
     keep_out_s: float = 0.0
+    mux_interventions: int = 0  # times the safety mux overrode a command (when the graph has one)
     sim_time_s: float = 0.0
     trajectory: list[tuple[float, float, float]] = field(
         default_factory=list

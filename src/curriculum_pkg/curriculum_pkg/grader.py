@@ -129,6 +129,7 @@ def run_episode(
             "task_labels": [t.name for t in scenario.tasks],
             "odom_frame": profile.odom_frame_id,
             "required": assignment.nodes,
+            "interventions_topic": assignment.interventions_topic,
         },
     )
     try:
@@ -206,6 +207,7 @@ def run_episode(
             raise flooded[0]
         result.real_time_factor = round(pacer.achieved_factor, 2)
         result.metrics = judge.metrics
+        result.metrics.mux_interventions = episode.monitor.interventions
         counts = episode.monitor.message_counts()
         for node_req in assignment.nodes:
             for topic in node_req.publishes:
@@ -226,6 +228,7 @@ def run_episode(
             judge.metrics,
             result.graph_findings,
             len({t for t, _ in result.spoofers}),
+            assignment.intervention_penalty,
         )
     finally:
         kill_all(procs, run_id)

@@ -63,6 +63,7 @@ def result_dict(result) -> dict:
                     "completion_time_s": ep.metrics.completion_time_s,
                     "collisions": [{"t_s": t, "with": what} for t, what in ep.metrics.collisions],
                     "keep_out_s": round(ep.metrics.keep_out_s, 3),
+                    "mux_interventions": ep.metrics.mux_interventions,
                     "sim_time_s": round(ep.metrics.sim_time_s, 3),
                     "trajectory_t_x_y": ep.metrics.trajectory,
                 },

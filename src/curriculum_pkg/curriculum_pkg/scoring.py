@@ -33,11 +33,17 @@ def graph_score(findings: list[Finding]) -> float:
     return sum(f.ok for f in findings) / len(findings) if findings else 1.0
 
 
-def safety_score(scenario: Scenario, metrics: EpisodeMetrics, spoofed_topics: int) -> float:
+def safety_score(
+    scenario: Scenario,
+    metrics: EpisodeMetrics,
+    spoofed_topics: int,
+    intervention_penalty: float = 0.0,
+) -> float:
     penalty = (
         scenario.collision_penalty * len(metrics.collisions)
         + scenario.keep_out_penalty_per_s * metrics.keep_out_s
         + scenario.spoofing_penalty * spoofed_topics
+        + intervention_penalty * metrics.mux_interventions
     )
     return max(0.0, 1.0 - penalty) * metrics.progress
 
@@ -54,11 +60,12 @@ def score_episode(
     metrics: EpisodeMetrics,
     graph_findings: list[Finding],
     spoofed_topics: int,
+    intervention_penalty: float = 0.0,
 ) -> list[Criterion]:
     g = graph_score(graph_findings)
     failed = [f for f in graph_findings if not f.ok]
     t = metrics.progress
-    s = safety_score(scenario, metrics, spoofed_topics)
+    s = safety_score(scenario, metrics, spoofed_topics, intervention_penalty)
     e = efficiency_score(scenario, metrics)
     n, total = len(metrics.tasks_done), metrics.tasks_total
     when = f"{metrics.completion_time_s:.1f} s" if metrics.completed else "-"
@@ -88,9 +95,11 @@ def score_episode(
             rubric["safety"],
             s,
             f"{len(metrics.collisions)} collision(s), {metrics.keep_out_s:.1f} s in keep-out zones, "
-            f"{spoofed_topics} spoofed topic(s); scaled by task progress {t:.0%}",
+            f"{spoofed_topics} spoofed topic(s), {metrics.mux_interventions} safety-mux intervention(s); "
+            f"scaled by task progress {t:.0%}",
             f"충돌 {len(metrics.collisions)}회, 출입 금지 구역 {metrics.keep_out_s:.1f}초, "
-            f"시뮬레이터 토픽 위조 {spoofed_topics}건; 작업 진행률 {t:.0%}를 곱함",
+            f"시뮬레이터 토픽 위조 {spoofed_topics}건, 안전 먹스 개입 {metrics.mux_interventions}회; "
+            f"작업 진행률 {t:.0%}를 곱함",
         ),
         Criterion(
             "efficiency",

@@ -237,3 +237,22 @@ def test_inspect_task_needs_a_station_with_a_display(tmp_path):
     )
     with pytest.raises(ScenarioError):
         load_scenario(scenario_file)
+
+
+def test_safety_mux_interventions_cost_safety_points():
+    assignment = load_assignment("plating_stations")
+    scenario = assignment.runs[0].scenario
+    metrics = EpisodeMetrics(
+        tasks_total=2,
+        tasks_done=["navigate:rinse_check", "navigate:outgoing_rack"],
+        completion_time_s=60.0,
+        mux_interventions=3,
+    )
+    crit = {
+        c.key: c
+        for c in score_episode(
+            assignment.rubric, scenario, metrics, [], 0, intervention_penalty=0.1
+        )
+    }
+    assert crit["safety"].score == pytest.approx(0.7)
+    assert "3 safety-mux intervention(s)" in crit["safety"].en and "개입 3회" in crit["safety"].ko

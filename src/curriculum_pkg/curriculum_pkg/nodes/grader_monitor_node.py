@@ -17,7 +17,7 @@ from diagnostic_msgs.msg import KeyValue
 from geometry_msgs.msg import Pose, PoseArray
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
-from std_msgs.msg import String
+from std_msgs.msg import String, UInt32
 
 from curriculum_pkg.assignment import NodeRequirement
 from curriculum_pkg.graphcheck import ObservedNode
@@ -41,6 +41,7 @@ class GraderMonitor(Node):
         odom_frame: str,
         required: tuple[NodeRequirement, ...],
         sim_time: Callable[[], float],
+        interventions_topic: str | None = None,
         **node_kwargs,
     ):
         super().__init__("rootroute_grader", **node_kwargs)
@@ -60,6 +61,14 @@ class GraderMonitor(Node):
         self._lock = threading.Lock()
         # Inspection verdicts: key = station id, value = label; only the first per station counts.
         self._reports: dict[str, str] = {}
+        self.interventions = 0  # the safety mux's latest running count, if the graph has one
+        if interventions_topic:
+            self.create_subscription(
+                UInt32,
+                interventions_topic,
+                lambda msg: setattr(self, "interventions", int(msg.data)),
+                10,
+            )
         self.create_subscription(
             KeyValue, "/inspection/report", self._on_report, QoSProfile(depth=20)
         )
