@@ -14,9 +14,13 @@ setup(
     zip_safe=True,
     maintainer="Root&Route developers",
     maintainer_email="dev@rootroute.kr",
-    description="Keyboard and gamepad teleop behind a safety mux (filled by a later issue).",
+    description="Keyboard and gamepad teleop behind a safety mux.",
     license="Apache-2.0",
     entry_points={
-        "console_scripts": [],
+        "console_scripts": [
+            "teleop_keyboard = teleop_pkg.nodes.teleop_keyboard_node:main",
+            "teleop_joy = teleop_pkg.nodes.teleop_joy_node:main",
+            "safety_mux = teleop_pkg.nodes.safety_mux_node:main",
+        ],
     },
 )

@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import mujoco
@@ -181,3 +182,12 @@ def test_station_display_image_is_rendered_on_its_post(tmp_path, profile):
     centre = frame[h // 2 - 20 : h // 2 + 20, w // 2 - 20 : w // 2 + 20].reshape(-1, 3).mean(axis=0)
     assert centre[0] > 150 and centre[1] < 80 and centre[2] < 80  # the red board, straight ahead
     assert dataclasses.replace(station, display_image=None).display_image is None
+
+
+def test_sim_stamps_never_jump_back():
+    from sim_pkg.nodes.bridge_node import sim_stamp
+
+    stamps = [sim_stamp(i * 0.01) for i in range(1, 1001)]  # 10 ms steps, as the bridge adds them
+    nanos = [s.sec * 10**9 + s.nanosec for s in stamps]
+    assert all(b > a for a, b in itertools.pairwise(nanos))
+    assert sim_stamp(5.9999999999) == sim_stamp(6.0)

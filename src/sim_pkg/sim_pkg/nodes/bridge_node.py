@@ -34,9 +34,11 @@ from sim_pkg.world import SimWorld
 from sim_pkg.worldspec import load_world
 
 
-def _stamp(sim_time_s: float) -> Time:
-    sec = math.floor(sim_time_s)
-    return Time(sec=int(sec), nanosec=round((sim_time_s - sec) * 1e9) % 1_000_000_000)
+def sim_stamp(sim_time_s: float) -> Time:
+    """Seconds as a ROS time. Rounded to whole nanoseconds first, so that 5.9999999999 s becomes
+    6 s, not 5 s and 0 ns (a clock that jumps back a second once a second)."""
+    ns = round(sim_time_s * 1e9)
+    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
 
 
 def _qos(kind: str) -> QoSProfile:
@@ -137,7 +139,7 @@ class SimBridge(Node):
             self._pending.get_nowait()()
         self.world.step()
         now = self.world.time_s
-        stamp = _stamp(now)
+        stamp = sim_stamp(now)
         self._clock_pub.publish(Clock(clock=stamp))
         for name, period in self._periods.items():
             if now + 1e-9 >= self._next_due[name]:
