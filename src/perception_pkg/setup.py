@@ -6,6 +6,8 @@ setup(
     name=package_name,
     version="0.1.0",
     packages=find_packages(exclude=["test"]),
+    # The shipped ONNX model and its model card install with the code (pip and colcon alike).
+    package_data={package_name: ["models/*.onnx", "models/*.json"]},
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
@@ -20,6 +22,7 @@ setup(
         "console_scripts": [
             "marker_detector = perception_pkg.nodes.marker_detector_node:main",
             "scan_processor = perception_pkg.nodes.scan_processor_node:main",
+            "pcb_inspector = perception_pkg.nodes.inspector_node:main",
         ],
     },
 )

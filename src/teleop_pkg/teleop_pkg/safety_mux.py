@@ -36,6 +36,9 @@ A source that asks for zero is ramped down like any other change of speed.
 condition that held within the last `event_hold_s` does not count again (lidar noise at the stop
 distance would otherwise count one approach fifty times); every e-stop latch counts.
 `intervention_count` is the total, `counts` the total per kind ("timeout", "scan_stop", ...).
+`safety_interventions` counts only the kinds in SAFETY_KINDS, where a source was overruled for
+safety; ramping (`limited_accel`) and slowing near things (`scan_slow`) are the mux's ordinary
+shaping of commands. That is the count a grader charges as a safety signal.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from teleop_pkg.scan_envelope import Clearance, Envelope, EnvelopeConfig, allowed_motion
+
+SAFETY_KINDS = frozenset(
+    {"estop", "timeout", "invalid", "limited_speed", "scan_stop", "scan_missing"}
+)
 
 OK, WARN, ERROR = 0, 1, 2  # the levels of diagnostic_msgs/DiagnosticStatus
 SAFETY_STOPS = ("estop", "timeout:", "invalid:", "scan_stop", "scan_missing")
@@ -100,6 +107,12 @@ class MuxState:
     last_held_s: tuple[tuple[str, float], ...] = field(default=())  # condition -> last time held
     intervention_count: int = 0
     counts: tuple[tuple[str, int], ...] = field(default=())  # per kind, sorted by name
+
+    @property
+    def safety_interventions(self) -> int:
+        """Interventions where the mux had to overrule a source for safety (SAFETY_KINDS), not
+        the ordinary shaping of commands (ramping them, slowing down near things)."""
+        return sum(n for kind, n in self.counts if kind in SAFETY_KINDS)
 
 
 def select_source(

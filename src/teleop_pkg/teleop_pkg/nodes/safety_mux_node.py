@@ -6,7 +6,9 @@ Services   /safety/estop (std_srvs/Trigger: latch), /safety/reset (std_srvs/Trig
            while the topic still asserts true)
 Publishes  /cmd_vel at rate_hz (zero when no source is valid), and at once on a new input
            (publish_on_input); /diagnostics (diagnostic_msgs/DiagnosticArray) at 1 Hz;
-           /safety/interventions (std_msgs/UInt32, the running count, latched)
+           /safety/interventions (std_msgs/UInt32, latched: the running count of safety
+           interventions, `MuxState.safety_interventions`; the per-kind totals of every event,
+           ramping and slowing included, are in /diagnostics)
 
 Every decision is `teleop_pkg.safety_mux.step()`; see its docstring for the rules, and
 `nodes/safety_mux_params.py` for the parameters (sources, limits, footprint, distances). Times are
@@ -114,7 +116,7 @@ class SafetyMux(Node):
         return response
 
     def publish_step(self) -> None:
-        count = self.state.intervention_count
+        count = self.state.safety_interventions
         self.state, out, events = mux.step(
             self.state, self.now_s(), self.inputs, self.scan, self.cfg
         )
@@ -125,8 +127,8 @@ class SafetyMux(Node):
                 self.get_logger().debug(text)
             else:
                 self.get_logger().warning(text)
-        if self.state.intervention_count != count:
-            self.count_pub.publish(UInt32(data=self.state.intervention_count % 2**32))
+        if self.state.safety_interventions != count:
+            self.count_pub.publish(UInt32(data=self.state.safety_interventions % 2**32))
 
     def publish_command(self, linear_mps: float, angular_rps: float) -> None:
         msg = self.msg_type()
@@ -149,7 +151,7 @@ class SafetyMux(Node):
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
         self.diag_pub.publish(array)
-        self.count_pub.publish(UInt32(data=self.state.intervention_count % 2**32))
+        self.count_pub.publish(UInt32(data=self.state.safety_interventions % 2**32))
 
 
 def main(args=None):
