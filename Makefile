@@ -40,6 +40,8 @@ bench: setup
 	$(PY) benchmarks/bench_sim.py
 	$(PY) benchmarks/bench_planning.py
 	$(PY) benchmarks/bench_ik.py
+	$(PY) benchmarks/bench_perception.py
+	$(PY) benchmarks/bench_mux.py
 
 # Re-pin after editing requirements.txt: resolves in a scratch venv and rewrites constraints.txt.
 constraints:
