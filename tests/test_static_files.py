@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from curriculum_pkg.launchfile import parse_launch_file
+from curriculum_pkg.submission import PLATFORM_PACKAGES
 
 REPO = Path(__file__).resolve().parents[1]
 LAUNCH_FILES = [REPO / "launch/embedded_sim.launch.py", REPO / "launch/robot_bringup.launch.py"]
@@ -251,6 +252,8 @@ def test_assignment_yaml_launch_file_parses_with_the_grader_parser(path):
     submission = path.parents[2]  # <submission>/<pkg>/launch/<name>.launch.yaml
     for node in nodes:
         setup_py = submission / node.pkg / "setup.py"
+        if node.pkg in PLATFORM_PACKAGES:  # the platform's own nodes, started next to the student's
+            setup_py = REPO / "src" / node.pkg / "setup.py"
         assert setup_py.is_file(), f"{node.location}: no package {node.pkg} in {submission}"
         assert node.executable in console_scripts(setup_py), (
             f"{node.location}: {node.pkg} has no console script {node.executable!r}"

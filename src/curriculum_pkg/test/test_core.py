@@ -53,8 +53,10 @@ def test_launch_file_subset_with_var_substitution(assignment_dir):
         assignment_dir / "reference/station_runner/launch/plating_stations.launch.yaml"
     )
     assert [(n.pkg, n.executable, n.fqn) for n in nodes] == [
-        ("station_runner", "navigator", "/navigator")
+        ("station_runner", "navigator", "/navigator"),
+        ("teleop_pkg", "safety_mux", "/safety_mux"),
     ]
+    assert nodes[0].remaps == (("/cmd_vel", "/cmd_vel_autonomy"),)
     assert nodes[0].params["max_linear_mps"] == pytest.approx(
         0.22
     )  # "$(var ...)" read as YAML, like ros2 launch
