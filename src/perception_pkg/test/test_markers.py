@@ -75,4 +75,6 @@ def test_station_marker_rendered_by_the_simulator_is_located_within_2cm(
     assert [d.marker_id for d in found] == [station.marker_id]
     truth = truth_in_optical_frame(world, station.marker_center_xyz())
     assert np.linalg.norm(found[0].position_m - truth) < 0.02
+    top_left, top_right, _, bottom_left = found[0].corners_px  # printed upright, seen upright
+    assert top_left[0] < top_right[0] and top_left[1] < bottom_left[1]
     assert truth[2] == pytest.approx(distance_m, abs=0.01)  # the robot looks straight at the marker

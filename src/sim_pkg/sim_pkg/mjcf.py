@@ -75,10 +75,11 @@ def _picture_plate(
     `facing_rad` + pi, i.e. back at whoever stands in front of the post.
 
     The plate's local +x points at the viewer, and a cube texture's "right" face (+x) carries the
-    picture; MuJoCo maps it as seen from outside with its top towards +z, so it reads as printed
-    (checked by detecting the ArUco markers in rendered frames). All cube faces must share one size.
+    picture, so that it reads as printed from the front. All cube faces must share one size.
     """
-    assets[f"{name}.png"] = _png(image)
+    # The "right" face shows its image turned a quarter turn clockwise (checked by rendering a
+    # picture with marked corners): turn it back so that it reads upright.
+    assets[f"{name}.png"] = _png(cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE))
     blank = f"white_{image.shape[0]}.png"
     assets.setdefault(blank, _png(np.full_like(image, 255)))
     sub(
