@@ -207,3 +207,17 @@ def test_grader_scores_zero_with_located_message_when_a_node_floods(
     assert result.points == 0.0
     assert "floods /cmd_vel" in result.error.en and "쏟아" in result.error.ko
     assert "plating_stations.launch.yaml" in result.error.location
+
+
+def test_inspection_reference_reports_the_right_label_on_every_hidden_board(tmp_path):
+    assignment = load_assignment("pcb_inspection")
+    result = grade(assignment.reference_dir, assignment, tmp_path / "out", progress=lambda _m: None)
+    assert result.error is None and result.passed
+    expected = {
+        run.scenario.variant(v, run.seed).tasks[0].expected_label
+        for run in assignment.runs
+        for v in range(run.variants)
+    }
+    assert len(expected) >= 2  # the hidden variants really show different boards
+    for ep in result.episodes:
+        assert ep.metrics.tasks_done == ["inspect:pcb_check"] and not ep.metrics.tasks_failed

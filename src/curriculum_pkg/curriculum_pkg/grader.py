@@ -110,7 +110,8 @@ def run_episode(
     """Run one scenario variant. Raises SubmissionError for a fatal student-side failure."""
     wall0 = time.monotonic()
     result = EpisodeResult(scenario.id, variant, seed)
-    spec = scenario.variant(variant, seed)
+    scenario = scenario.variant(variant, seed)  # its start pose, its items on display, their labels
+    spec = scenario.world
     world = SimWorld(spec, profile, seed=seed * 1000 + variant)
     origin = world.odom_origin()
     # The mission, in the odom frame (where the robot started): one point per task, in order.

@@ -83,8 +83,8 @@ def _plot(result, ep, path: Path) -> None:
     from matplotlib.patches import Rectangle
 
     run = next(r for r in result.assignment.runs if r.scenario.id == ep.scenario_id)
-    scenario = run.scenario
-    world = scenario.variant(ep.variant, ep.seed)
+    scenario = run.scenario.variant(ep.variant, ep.seed)
+    world = scenario.world
     fig, ax = plt.subplots(
         figsize=(7, 7 * world.floor_size_xy[1] / world.floor_size_xy[0] + 0.6), dpi=110
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -123,7 +123,27 @@ SCENARIO_SCHEMA = {
         "randomization": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"start_jitter_m": _NONNEG, "start_yaw_jitter_deg": _NONNEG},
+            "properties": {
+                "start_jitter_m": _NONNEG,
+                "start_yaw_jitter_deg": _NONNEG,
+                # Hidden variants show another item at a station: {station id: [{image, label}]}
+                "inspect_items": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["image", "label"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "image": {"type": "string"},
+                                "label": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
         },
         "reference_solution": {"type": "string"},
     },
@@ -168,6 +188,7 @@ class Scenario:
     start_jitter_m: float
     start_yaw_jitter_rad: float
     reference_solution: Path | None
+    inspect_items: dict = field(default_factory=dict)  # station id -> ((image path, label), ...)
 
     def station(self, station_id: str):
         return next(s for s in self.world.stations if s.id == station_id)
@@ -185,13 +206,15 @@ class Scenario:
         x, y = part.center_xy if task.kind == "pick" else task.target_xy
         return (x, y, part.base_z_m + part.size_xyz[2] / 2)
 
-    def variant(self, index: int, seed: int) -> WorldSpec:
-        """Variant 0 is the scenario as written; others move the start pose, seeded."""
+    def variant(self, index: int, seed: int) -> Scenario:
+        """Variant 0 is the scenario as written. Others, seeded, move the start pose and show
+        another item (and so expect another label) at the stations listed in inspect_items."""
         if index == 0:
-            return self.world
+            return self
         rng = np.random.default_rng([seed, index])
-        start = self.world.robot_start
-        for _ in range(100):  # never start inside a keep-out zone or an obstacle's footprint
+        world, tasks = self.world, self.tasks
+        start = world.robot_start
+        for _ in range(100):  # never start inside a keep-out zone
             jitter = rng.uniform(-1.0, 1.0, size=3)
             moved = Pose2D(
                 start.x + jitter[0] * self.start_jitter_m,
@@ -200,10 +223,26 @@ class Scenario:
             )
             if not any(
                 z.kind == "keep_out" and z.contains(np.array([moved.x, moved.y]))
-                for z in self.world.zones
+                for z in world.zones
             ):
-                return replace(self.world, robot_start=moved)
-        return self.world
+                world = replace(world, robot_start=moved)
+                break
+        for station_id, options in sorted(self.inspect_items.items()):
+            image, label = options[int(rng.integers(len(options)))]
+            world = replace(
+                world,
+                stations=tuple(
+                    replace(s, display_image=image) if s.id == station_id else s
+                    for s in world.stations
+                ),
+            )
+            tasks = tuple(
+                replace(t, expected_label=label)
+                if t.kind == "inspect" and t.station_id == station_id
+                else t
+                for t in tasks
+            )
+        return replace(self, world=world, tasks=tasks)
 
 
 def _parse_task(t: dict, i: int, world: WorldSpec, locate) -> Task:
@@ -280,7 +319,33 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         start_jitter_m=float(rand.get("start_jitter_m", 0.0)),
         start_yaw_jitter_rad=math.radians(rand.get("start_yaw_jitter_deg", 0.0)),
         reference_solution=(path.parent / ref).resolve() if ref else None,
+        inspect_items=_inspect_items(rand.get("inspect_items", {}), world, path.parent, locate),
     )
+
+
+def _inspect_items(items: dict, world: WorldSpec, base_dir: Path, locate) -> dict:
+    station_ids = {s.id for s in world.stations}
+    out = {}
+    for station_id, options in items.items():
+        where = ("randomization", "inspect_items", station_id)
+        if station_id not in station_ids:
+            raise ScenarioError(
+                locate(where),
+                f"no station '{station_id}' in world.stations",
+                f"world.stations에 '{station_id}' 스테이션이 없습니다",
+            )
+        paths = []
+        for j, option in enumerate(options):
+            image = base_dir / option["image"]
+            if not image.is_file():
+                raise ScenarioError(
+                    locate((*where, j, "image")),
+                    f"image {image} not found",
+                    f"이미지 {image}을(를) 찾을 수 없습니다",
+                )
+            paths.append((image, option["label"]))
+        out[station_id] = tuple(paths)
+    return out
 
 
 def list_scenarios(folder: Path = SCENARIO_DIR) -> list[Path]:
