@@ -6,6 +6,7 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
 from curriculum_pkg.nodes.grader_monitor_node import GraderMonitor
+from sim_pkg.dds import use_camera_transport
 from sim_pkg.nodes.bridge_node import SimBridge, run_paced, spin_in_background
 from sim_pkg.world import SimWorld
 
@@ -16,6 +17,7 @@ class RosSession:
     """An rclpy context on the run's leased ROS domain (discovery range comes from the env)."""
 
     def __init__(self, domain_id: int):
+        use_camera_transport()  # the bridge in this process publishes camera frames
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=domain_id)
 

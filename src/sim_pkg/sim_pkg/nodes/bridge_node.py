@@ -28,6 +28,7 @@ from std_msgs.msg import Float64MultiArray
 from trajectory_msgs.msg import JointTrajectory
 
 from sim_pkg.arm import TrajectoryPoint
+from sim_pkg.dds import use_camera_transport
 from sim_pkg.pacing import Pacer
 from sim_pkg.profile import DEFAULT_PROFILE, RobotProfile, load_profile
 from sim_pkg.world import SimWorld
@@ -249,6 +250,7 @@ def run_paced(
 
 
 def main(args=None) -> None:
+    use_camera_transport()  # camera frames must fit in shared memory to reach other processes
     rclpy.init(args=args)
     params = Node("sim_bridge_params")
     scenario = params.declare_parameter("scenario", "").value
