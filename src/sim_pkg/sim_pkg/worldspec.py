@@ -298,6 +298,15 @@ def parse_world(
                 f"{what_ko} {list(xy)}이(가) {size[0]} x {size[1]} m 바닥 밖에 있습니다",
             )
 
+    def unique(value, seen: set, where: tuple, what_en: str, what_ko: str) -> None:
+        if value in seen:
+            raise WorldError(
+                locate(where),
+                f"{what_en} '{value}' is used twice",
+                f"{what_ko} '{value}'이(가) 두 번 사용되었습니다",
+            )
+        seen.add(value)
+
     walls: tuple[Block, ...] = ()
     if "perimeter_walls" in world:
         pw = world["perimeter_walls"]
@@ -306,13 +315,7 @@ def parse_world(
     obstacles, names = [], set()
     for i, o in enumerate(world.get("obstacles", [])):
         where = (*key, "obstacles", i)
-        if o["name"] in names:
-            raise WorldError(
-                locate((*where, "name")),
-                f"obstacle name '{o['name']}' is used twice",
-                f"장애물 이름 '{o['name']}'이(가) 두 번 사용되었습니다",
-            )
-        names.add(o["name"])
+        unique(o["name"], names, (*where, "name"), "obstacle name", "장애물 이름")
         inside(o["center_m"], (*where, "center_m"), "obstacle centre", "장애물 중심")
         obstacles.append(
             Block(
@@ -328,20 +331,8 @@ def parse_world(
     stations, ids, markers = [], set(), set()
     for i, s in enumerate(world["stations"]):
         where = (*key, "stations", i)
-        if s["id"] in ids:
-            raise WorldError(
-                locate((*where, "id")),
-                f"station id '{s['id']}' is used twice",
-                f"스테이션 ID '{s['id']}'이(가) 두 번 사용되었습니다",
-            )
-        if s["marker_id"] in markers:
-            raise WorldError(
-                locate((*where, "marker_id")),
-                f"marker_id {s['marker_id']} is used twice",
-                f"마커 ID {s['marker_id']}이(가) 두 번 사용되었습니다",
-            )
-        ids.add(s["id"])
-        markers.add(s["marker_id"])
+        unique(s["id"], ids, (*where, "id"), "station id", "스테이션 ID")
+        unique(s["marker_id"], markers, (*where, "marker_id"), "marker_id", "마커 ID")
         inside(s["stop_m"], (*where, "stop_m"), "station stop point", "스테이션 정지 위치")
         stations.append(
             Station(
@@ -360,13 +351,7 @@ def parse_world(
     parts = []
     for i, o in enumerate(world.get("objects", [])):
         where = (*key, "objects", i)
-        if o["name"] in names:
-            raise WorldError(
-                locate((*where, "name")),
-                f"name '{o['name']}' is used twice",
-                f"이름 '{o['name']}'이(가) 두 번 사용되었습니다",
-            )
-        names.add(o["name"])
+        unique(o["name"], names, (*where, "name"), "name", "이름")
         inside(o["center_m"], (*where, "center_m"), "object centre", "물체 중심")
         parts.append(
             Part(
