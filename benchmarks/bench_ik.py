@@ -39,6 +39,7 @@ import numpy as np
 import scipy
 from ikpy.chain import Chain
 from ikpy.link import OriginLink, URDFLink
+from tables import format_table  # benchmarks/tables.py, next to this script
 
 from planning_pkg.arm_kinematics import (
     ArmGeometry,
@@ -208,20 +209,6 @@ def run_row(row: RowSpec, targets: Targets) -> dict:
         walls.append(time.perf_counter() - start_s)
     wall_s = float(np.median(walls))
     return {"row": row, "q": q, "wall_s": wall_s, "walls": walls, "rate": row.n_targets / wall_s}
-
-
-def format_table(headers: list[str], rows: list[list[str]], right_align: set[int]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-
-    def line(cells: list[str]) -> str:
-        parts = [
-            str(cell).rjust(width) if i in right_align else str(cell).ljust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
 def main(argv: list[str] | None = None) -> int:

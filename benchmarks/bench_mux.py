@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tables import format_table  # benchmarks/tables.py, next to this script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WARMUP = 10
@@ -168,20 +169,6 @@ def run_row(node, executor, prefix: str, hops: int, messages: int, rng) -> dict[
     node.destroy_publisher(pub)
     node.destroy_subscription(sub)
     return latencies_ms
-
-
-def format_table(headers: list[str], rows: list[list[str]], right_align: set[int]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-
-    def line(cells: list[str]) -> str:
-        parts = [
-            str(cell).rjust(width) if i in right_align else str(cell).ljust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
 def main(argv: list[str] | None = None) -> int:

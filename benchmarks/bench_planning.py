@@ -37,6 +37,7 @@ from scipy import ndimage
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from skimage.graph import route_through_array
+from tables import format_table  # benchmarks/tables.py, next to this script
 
 from planning_pkg.astar import path_length_cells, plan_path, smooth_path
 from planning_pkg.grid import FREE, OCCUPIED, GridMap, inflate
@@ -250,20 +251,6 @@ METHODS = [  # key, label
     ("skimage", "skimage route_through_array (MCP)"),
     ("dijkstra", "scipy dijkstra, full (ground truth)"),
 ]
-
-
-def format_table(headers: list[str], rows: list[list[str]], right_align: set[int]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-
-    def line(cells: list[str]) -> str:
-        parts = [
-            str(cell).rjust(width) if i in right_align else str(cell).ljust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
 def plot_map(path_png: Path, floor: Floor, cost: np.ndarray, pair, paths: dict) -> None:

@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import mujoco
+from tables import format_table  # benchmarks/tables.py, next to this script
 
 from sim_pkg.profile import RobotProfile, load_profile
 from sim_pkg.world import SimWorld
@@ -251,20 +252,6 @@ def build_rows(profile: RobotProfile) -> list[RowSpec]:
             frame_px=SMALL_FRAME_PX,
         ),
     ]
-
-
-def format_table(headers: list[str], rows: list[list[str]], right_align: set[int]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-
-    def line(cells: list[str]) -> str:
-        parts = [
-            str(cell).rjust(width) if i in right_align else str(cell).ljust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -221,3 +221,16 @@ def test_inspection_reference_reports_the_right_label_on_every_hidden_board(tmp_
     assert len(expected) >= 2  # the hidden variants really show different boards
     for ep in result.episodes:
         assert ep.metrics.tasks_done == ["inspect:pcb_check"] and not ep.metrics.tasks_failed
+
+
+def test_grading_leaves_the_submission_folder_untouched(submission, quick_assignment, tmp_path):
+    # The node stops at once: what matters here is the install, which happens before it starts.
+    submission.edit(
+        'super().__init__("navigator")',
+        'super().__init__("navigator")\n        raise SystemExit(1)',
+    )
+    before = sorted(p.relative_to(submission.path) for p in submission.path.rglob("*"))
+    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    assert "at start-up" in result.error.en  # installed, then started
+    after = sorted(p.relative_to(submission.path) for p in submission.path.rglob("*"))
+    assert after == before  # no build/, no *.egg-info written next to the student's setup.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -94,7 +95,8 @@ def find_launch_file(root: Path, name: str) -> Path:
     return matches[0]
 
 
-def _install(pkg: str, folder: Path, prefix: Path, log: Path) -> None:
+def _install(pkg: str, folder: Path, prefix: Path, log: Path, where: str) -> None:
+    """pip-install one package folder into `prefix`; `where` locates errors (the student's setup.py)."""
     cmd = [
         sys.executable,
         "-m",
@@ -114,7 +116,7 @@ def _install(pkg: str, folder: Path, prefix: Path, log: Path) -> None:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise SubmissionError(
-            f"{folder.name}/setup.py",
+            where,
             f"installing package {pkg} took longer than {INSTALL_TIMEOUT_S} s",
             f"패키지 {pkg} 설치가 {INSTALL_TIMEOUT_S}초 안에 끝나지 않았습니다",
         ) from None
@@ -122,7 +124,7 @@ def _install(pkg: str, folder: Path, prefix: Path, log: Path) -> None:
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
         raise SubmissionError(
-            f"{folder.name}/setup.py",
+            where,
             f"package {pkg} failed to install:\n{tail}",
             f"패키지 {pkg} 설치에 실패했습니다 (setup.py를 확인하세요):\n{tail}",
         )
@@ -148,7 +150,20 @@ def install_submission(
     prefix.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     for pkg, folder in packages.items():
-        _install(pkg, folder, prefix, log_dir / f"install_{pkg}.log")
+        # Built from a fresh copy: the build writes build/ and *.egg-info next to setup.py, and the
+        # submission stays untouched (and no stale build/ from an earlier run leaks into this one).
+        source = prefix.parent / "sources" / pkg
+        shutil.rmtree(source, ignore_errors=True)
+        shutil.copytree(
+            folder, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+        )
+        _install(
+            pkg,
+            source,
+            prefix,
+            log_dir / f"install_{pkg}.log",
+            f"{folder.relative_to(root)}/setup.py",
+        )
     scripts: dict[tuple[str, str], Executable] = {}
     platform = [
         metadata.distribution(spec.pkg)

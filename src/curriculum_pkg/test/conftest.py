@@ -1,5 +1,4 @@
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,3 @@ ASSIGNMENT = Path(__file__).resolve().parents[1] / "assignments" / "plating_stat
 @pytest.fixture
 def assignment_dir():
     return ASSIGNMENT
-
-
-@pytest.fixture
-def starter_copy(tmp_path):
-    """A writable copy of the starter package, to break in different ways."""
-    dest = tmp_path / "submission"
-    shutil.copytree(ASSIGNMENT / "starter", dest)
-    return dest

@@ -221,9 +221,3 @@ def iter_dataset(n_per_class: int, seed: int) -> Iterator[tuple[np.ndarray, int]
             for index, label in enumerate(LABELS):
                 board_seed = int(rng.integers(2**31))
                 yield bench.photograph(label, board_seed, rng), index
-
-
-def render_dataset(n_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Images (N, H, W, 3) uint8 and label indices into `LABELS` (N,), N = 4 * n_per_class."""
-    frames, labels = zip(*iter_dataset(n_per_class, seed), strict=True)
-    return np.stack(frames), np.array(labels, np.int64)

@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 
+from perception_pkg.images import frame_from_buffer
 from perception_pkg.inspection import (
     DEFAULT_MODEL_PATH,
     FEATURE_COUNT,
@@ -13,7 +14,6 @@ from perception_pkg.inspection import (
     InspectionError,
     InspectionModel,
     find_board_corners,
-    frame_from_buffer,
     preprocess,
 )
 from perception_pkg.pcb_images import (

@@ -28,13 +28,13 @@ from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
+from perception_pkg.images import frame_from_buffer
 from perception_pkg.inspection import (
     DEFAULT_MODEL_PATH,
     NO_BOARD,
     InspectionError,
     InspectionModel,
     InspectionResult,
-    frame_from_buffer,
 )
 from perception_pkg.pcb_images import LABELS_KO
 

@@ -18,22 +18,13 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from visualization_msgs.msg import Marker, MarkerArray
 
+from perception_pkg.images import frame_from_buffer
 from perception_pkg.markers import MarkerConfig, MarkerDetector, camera_matrix
 
 try:  # optional: the conventional message where the package exists
     from vision_msgs.msg import Detection3D, Detection3DArray, ObjectHypothesisWithPose
 except ImportError:
     Detection3DArray = None
-
-
-def image_to_array(msg: Image) -> np.ndarray:
-    """sensor_msgs/Image (rgb8, bgr8 or mono8) -> RGB or grey numpy view, no copy."""
-    channels = 1 if msg.encoding == "mono8" else 3
-    frame = np.frombuffer(msg.data, dtype=np.uint8).reshape(msg.height, msg.step)[
-        :, : msg.width * channels
-    ]
-    frame = frame.reshape(msg.height, msg.width, channels) if channels == 3 else frame
-    return frame[:, :, ::-1] if msg.encoding == "bgr8" else frame
 
 
 class MarkerDetectorNode(Node):
@@ -63,13 +54,12 @@ class MarkerDetectorNode(Node):
     def on_image(self, msg: Image) -> None:
         if self.k is None:
             return
-        if msg.encoding not in ("rgb8", "bgr8", "mono8"):
-            self.get_logger().warning(
-                f"unsupported encoding {msg.encoding} / 지원하지 않는 영상 형식입니다",
-                throttle_duration_sec=5.0,
-            )
+        try:
+            frame = frame_from_buffer(msg.data, msg.height, msg.width, msg.step, msg.encoding)
+        except ValueError as exc:
+            self.get_logger().warning(str(exc), throttle_duration_sec=5.0)
             return
-        found = self.detector.detect(image_to_array(msg), self.k, self.d)
+        found = self.detector.detect(frame, self.k, self.d)
         markers, poses = MarkerArray(), PoseArray(header=msg.header)
         for det in found:
             marker = self._marker(det.marker_id, det.size_m)

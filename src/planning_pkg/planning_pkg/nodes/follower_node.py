@@ -7,7 +7,7 @@ in it. It slows near obstacles, stops while something stands in its way, and pub
 
 import numpy as np
 import rclpy
-from geometry_msgs.msg import PoseWithCovarianceStamped, Twist, TwistStamped
+from geometry_msgs.msg import PoseWithCovarianceStamped
 from nav_msgs.msg import Odometry, Path
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
@@ -18,6 +18,7 @@ from std_msgs.msg import Bool
 from planning_pkg.follower import FollowerConfig, follow_path
 from planning_pkg.nodes.convert import compose, msg_to_path_xy, pose_xyyaw, scan_to_points
 from sim_pkg.profile import DEFAULT_PROFILE, load_profile
+from sim_pkg.ros.cmd_vel import cmd_vel_type, make_cmd_vel
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
@@ -42,7 +43,7 @@ class PathFollower(Node):
         stamped = self.declare_parameter(
             "use_stamped_cmd_vel", True
         ).value  # False on Humble robots
-        self.msg_type = TwistStamped if stamped else Twist
+        self.msg_type = cmd_vel_type(stamped)
         self.cmd_pub = self.create_publisher(self.msg_type, "/cmd_vel", 10)
         self.arrived_pub = self.create_publisher(Bool, "/follower/arrived", LATCHED)
         self.create_subscription(Path, "/plan", self.on_plan, LATCHED)
@@ -96,13 +97,8 @@ class PathFollower(Node):
             self.get_logger().info("arrived / 도착했습니다")
 
     def publish(self, linear: float, angular: float) -> None:
-        msg = self.msg_type()
-        twist = msg.twist if isinstance(msg, TwistStamped) else msg
-        if isinstance(msg, TwistStamped):
-            msg.header.stamp = self.get_clock().now().to_msg()
-            msg.header.frame_id = "base_footprint"
-        twist.linear.x, twist.angular.z = float(linear), float(angular)
-        self.cmd_pub.publish(msg)
+        stamp = self.get_clock().now().to_msg()
+        self.cmd_pub.publish(make_cmd_vel(self.msg_type, linear, angular, stamp, "base_footprint"))
 
 
 def main(args=None):

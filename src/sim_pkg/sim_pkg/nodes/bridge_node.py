@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 import rclpy
 from builtin_interfaces.msg import Time
-from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
@@ -31,6 +30,7 @@ from sim_pkg.arm import TrajectoryPoint
 from sim_pkg.dds import use_camera_transport
 from sim_pkg.pacing import Pacer
 from sim_pkg.profile import DEFAULT_PROFILE, RobotProfile, load_profile
+from sim_pkg.ros.cmd_vel import cmd_vel_type, read_cmd_vel
 from sim_pkg.world import SimWorld
 from sim_pkg.worldspec import load_world
 
@@ -76,7 +76,7 @@ class SimBridge(Node):
         self._info_pub = self.create_publisher(
             CameraInfo, topics["camera_info"].name, _qos(topics["camera_info"].qos)
         )
-        twist_type = TwistStamped if p.cmd_vel_stamped else Twist
+        twist_type = cmd_vel_type(p.cmd_vel_stamped)
         self.create_subscription(
             twist_type, topics["cmd_vel"].name, self._on_cmd_vel, _qos(topics["cmd_vel"].qos)
         )
@@ -99,12 +99,10 @@ class SimBridge(Node):
             "camera": 1.0 / p.camera_rate_hz,
         }
         self._next_due = dict.fromkeys(self._periods, 0.0)
-        self.frames_rendered = 0
 
     # --------------------------------------------------------------- commands (executor thread)
     def _on_cmd_vel(self, msg) -> None:
-        twist = msg.twist if isinstance(msg, TwistStamped) else msg
-        self._latest_twist = (twist.linear.x, twist.angular.z)
+        self._latest_twist = read_cmd_vel(msg)
 
     def _on_trajectory(self, msg: JointTrajectory) -> None:
         points = [
@@ -200,7 +198,6 @@ class SimBridge(Node):
             img.step = img.width * 3
             img.data = array.array("B", frame.tobytes())
             self._image_pub.publish(img)
-            self.frames_rendered += 1
         self._info_pub.publish(self.camera_info(stamp))
 
     def camera_info(self, stamp: Time) -> CameraInfo:
@@ -267,7 +264,7 @@ def main(args=None) -> None:
     bridge = SimBridge(world)
     bridge.get_logger().info(
         f"simulating {world.profile.name} in {scenario} at real-time factor {rtf:g}; "
-        f"/cmd_vel type {'TwistStamped' if world.profile.cmd_vel_stamped else 'Twist'}"
+        f"/cmd_vel type {cmd_vel_type(world.profile.cmd_vel_stamped).__name__}"
     )
     executor = SingleThreadedExecutor()
     executor.add_node(bridge)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
@@ -31,6 +30,7 @@ from sensor_msgs.msg import LaserScan
 from std_msgs.msg import Bool, UInt32
 from std_srvs.srv import Trigger
 
+from sim_pkg.ros.cmd_vel import cmd_vel_type, make_cmd_vel, read_cmd_vel
 from teleop_pkg import safety_mux as mux
 from teleop_pkg.nodes.safety_mux_params import declare_mux_parameters
 from teleop_pkg.scan_envelope import Clearance, clearance, scan_points
@@ -47,7 +47,7 @@ class SafetyMux(Node):
         self.state = mux.MuxState()
         self.inputs: dict[str, mux.Command] = {}
         self.scan: Clearance | None = None
-        self.msg_type = TwistStamped if self.settings.stamped else Twist
+        self.msg_type = cmd_vel_type(self.settings.stamped)
         self.cmd_pub = self.create_publisher(self.msg_type, "/cmd_vel", 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.count_pub = self.create_publisher(UInt32, "/safety/interventions", LATCHED)
@@ -73,8 +73,7 @@ class SafetyMux(Node):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def on_command(self, name: str, msg) -> None:
-        twist = msg.twist if isinstance(msg, TwistStamped) else msg
-        self.inputs[name] = mux.Command(twist.linear.x, twist.angular.z, self.now_s())
+        self.inputs[name] = mux.Command(*read_cmd_vel(msg), self.now_s())
         if self.settings.publish_on_input:
             self.publish_step()
 
@@ -131,13 +130,10 @@ class SafetyMux(Node):
             self.count_pub.publish(UInt32(data=self.state.safety_interventions % 2**32))
 
     def publish_command(self, linear_mps: float, angular_rps: float) -> None:
-        msg = self.msg_type()
-        twist = msg.twist if isinstance(msg, TwistStamped) else msg
-        if isinstance(msg, TwistStamped):
-            msg.header.stamp = self.get_clock().now().to_msg()
-            msg.header.frame_id = self.settings.frame_id
-        twist.linear.x, twist.angular.z = float(linear_mps), float(angular_rps)
-        self.cmd_pub.publish(msg)
+        stamp = self.get_clock().now().to_msg()
+        self.cmd_pub.publish(
+            make_cmd_vel(self.msg_type, linear_mps, angular_rps, stamp, self.settings.frame_id)
+        )
 
     def publish_diagnostics(self) -> None:
         level, message, values = mux.summarize(self.state)

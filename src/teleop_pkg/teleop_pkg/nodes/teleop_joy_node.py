@@ -19,13 +19,13 @@ from __future__ import annotations
 import time
 
 import rclpy
-from geometry_msgs.msg import Twist, TwistStamped
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import Joy
 
 from sim_pkg.profile import DEFAULT_PROFILE, load_profile
+from sim_pkg.ros.cmd_vel import cmd_vel_type, make_cmd_vel
 from teleop_pkg.joystick import STOPPED, JoyCommand, JoyConfig, joy_to_command, missing_inputs
 
 _DESCRIPTIONS = {
@@ -59,7 +59,7 @@ class JoyTeleop(Node):
         self.joy_timeout_s = float(self.declare_parameter("joy_timeout_s", 0.5).value)
         topic = self.declare_parameter("cmd_vel_topic", "/cmd_vel_teleop").value
         stamped = self.declare_parameter("use_stamped_cmd_vel", True).value  # False on Humble
-        self.msg_type = TwistStamped if stamped else Twist
+        self.msg_type = cmd_vel_type(stamped)
         self.frame_id = profile.base_frame_id
         self.cmd_pub = self.create_publisher(self.msg_type, topic, 10)
         # Reliable, like joy_node's publisher: a deadman release must not be dropped.
@@ -100,13 +100,10 @@ class JoyTeleop(Node):
         self.publish(self.command.linear_mps, self.command.angular_rps)
 
     def publish(self, linear_mps: float, angular_rps: float) -> None:
-        msg = self.msg_type()
-        twist = msg.twist if isinstance(msg, TwistStamped) else msg
-        if isinstance(msg, TwistStamped):
-            msg.header.stamp = self.get_clock().now().to_msg()
-            msg.header.frame_id = self.frame_id
-        twist.linear.x, twist.angular.z = float(linear_mps), float(angular_rps)
-        self.cmd_pub.publish(msg)
+        stamp = self.get_clock().now().to_msg()
+        self.cmd_pub.publish(
+            make_cmd_vel(self.msg_type, linear_mps, angular_rps, stamp, self.frame_id)
+        )
 
 
 def main(args=None):

@@ -24,7 +24,6 @@ import time
 import tty
 
 import rclpy
-from geometry_msgs.msg import Twist, TwistStamped
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
 from rclpy.duration import Duration
 from rclpy.executors import SingleThreadedExecutor
@@ -32,6 +31,7 @@ from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
 from sim_pkg.profile import DEFAULT_PROFILE, load_profile
+from sim_pkg.ros.cmd_vel import cmd_vel_type, make_cmd_vel
 from teleop_pkg.keyboard import (
     ANGULAR_STEP_RPS,
     LINEAR_STEP_MPS,
@@ -70,7 +70,7 @@ class KeyboardTeleop(Node):
         self.period_s = 1.0 / self._float("publish_rate_hz", 10.0, "rate while moving, Hz", 1.0)
         topic = self.declare_parameter("cmd_vel_topic", "/cmd_vel_teleop").value
         stamped = self.declare_parameter("use_stamped_cmd_vel", True).value  # False on Humble
-        self.msg_type = TwistStamped if stamped else Twist
+        self.msg_type = cmd_vel_type(stamped)
         self.frame_id = profile.base_frame_id
         self.cmd_pub = self.create_publisher(self.msg_type, topic, 10)
         self.topic = self.cmd_pub.topic_name  # after remapping, as the operator should see it
@@ -108,13 +108,10 @@ class KeyboardTeleop(Node):
             self.cmd_pub.wait_for_all_acked(Duration(seconds=0.5))
 
     def publish(self, linear_mps: float, angular_rps: float) -> None:
-        msg = self.msg_type()
-        twist = msg.twist if isinstance(msg, TwistStamped) else msg
-        if isinstance(msg, TwistStamped):
-            msg.header.stamp = self.get_clock().now().to_msg()
-            msg.header.frame_id = self.frame_id
-        twist.linear.x, twist.angular.z = float(linear_mps), float(angular_rps)
-        self.cmd_pub.publish(msg)
+        stamp = self.get_clock().now().to_msg()
+        self.cmd_pub.publish(
+            make_cmd_vel(self.msg_type, linear_mps, angular_rps, stamp, self.frame_id)
+        )
         self.moving_sent = bool(linear_mps or angular_rps)
 
 
