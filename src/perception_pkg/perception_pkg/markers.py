@@ -8,6 +8,7 @@ scenario says otherwise (sim_pkg.worldspec).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -38,12 +39,12 @@ class MarkerConfig:
 
 def rotvec_to_quaternion(rvec: np.ndarray) -> np.ndarray:
     """Rotation vector (axis * angle, as OpenCV returns it) -> quaternion (x, y, z, w)."""
-    r = np.asarray(rvec, dtype=np.float64).ravel()
-    angle = float(np.linalg.norm(r))
+    x, y, z = (float(v) for v in np.asarray(rvec, dtype=np.float64).ravel())
+    angle = math.sqrt(x * x + y * y + z * z)  # scalar maths: this runs once per marker per frame
     if angle < 1e-12:
         return np.array([0.0, 0.0, 0.0, 1.0])
-    axis = r / angle
-    return np.append(axis * np.sin(angle / 2.0), np.cos(angle / 2.0))
+    s = math.sin(angle / 2.0) / angle
+    return np.array([x * s, y * s, z * s, math.cos(angle / 2.0)])
 
 
 def camera_matrix(k: list[float] | np.ndarray) -> np.ndarray:
@@ -62,6 +63,20 @@ class MarkerDetector:
             cv2.aruco.CORNER_REFINE_SUBPIX
         )  # sub-pixel corners: better poses
         self._detector = cv2.aruco.ArucoDetector(dictionary, params)
+        self._squares: dict[float, np.ndarray] = {}  # marker corners in the marker frame, per size
+
+    def _square(self, size: float) -> np.ndarray:
+        """The marker's corners in its own frame, in the order IPPE_SQUARE expects: the printed
+        top-left first, clockwise."""
+        square = self._squares.get(size)
+        if square is None:
+            half = size / 2.0
+            square = np.array(
+                [[-half, half, 0], [half, half, 0], [half, -half, 0], [-half, -half, 0]],
+                dtype=np.float64,
+            )
+            self._squares[size] = square
+        return square
 
     def detect(
         self, image: np.ndarray, k: np.ndarray, distortion: np.ndarray | None = None
@@ -71,25 +86,19 @@ class MarkerDetector:
         corners, ids, _rejected = self._detector.detectMarkers(gray)
         if ids is None:
             return []
-        dist = np.zeros(5) if distortion is None else np.asarray(distortion, dtype=np.float64)
+        dist = None if distortion is None else np.asarray(distortion, dtype=np.float64)
         found = []
-        for marker_corners, marker_id in zip(corners, ids.ravel(), strict=True):
-            size = self.config.sizes_m.get(int(marker_id), self.config.default_size_m)
-            half = size / 2.0
-            # IPPE_SQUARE expects this corner order: the marker's own top-left first, clockwise.
-            object_points = np.array(
-                [[-half, half, 0], [half, half, 0], [half, -half, 0], [-half, -half, 0]],
-                dtype=np.float64,
-            )
+        for marker_corners, marker_id in zip(corners, ids.ravel().tolist(), strict=True):
+            size = self.config.sizes_m.get(marker_id, self.config.default_size_m)
             image_points = marker_corners.reshape(4, 2).astype(np.float64)
             ok, rvec, tvec = cv2.solvePnP(
-                object_points, image_points, k, dist, flags=cv2.SOLVEPNP_IPPE_SQUARE
+                self._square(size), image_points, k, dist, flags=cv2.SOLVEPNP_IPPE_SQUARE
             )
             if not ok:
                 continue
             found.append(
                 MarkerDetection(
-                    int(marker_id), image_points, tvec.ravel(), rotvec_to_quaternion(rvec), size
+                    marker_id, image_points, tvec.ravel(), rotvec_to_quaternion(rvec), size
                 )
             )
         return found

@@ -20,6 +20,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from perception_pkg.images import frame_from_buffer
 from perception_pkg.markers import MarkerConfig, MarkerDetector, camera_matrix
+from perception_pkg.nodes.marker_wire import MarkerArrayWire
 
 try:  # optional: the conventional message where the package exists
     from vision_msgs.msg import Detection3D, Detection3DArray, ObjectHypothesisWithPose
@@ -41,7 +42,7 @@ class MarkerDetectorNode(Node):
             if Detection3DArray is not None
             else None
         )
-        self._markers: dict[int, Marker] = {}  # one message per marker id, reused: a hot path
+        self.wire = MarkerArrayWire(self.marker_style)
         self.create_subscription(
             CameraInfo, "/camera/camera_info", self.on_info, qos_profile_sensor_data
         )
@@ -60,32 +61,23 @@ class MarkerDetectorNode(Node):
             self.get_logger().warning(str(exc), throttle_duration_sec=5.0)
             return
         found = self.detector.detect(frame, self.k, self.d)
-        markers, poses = MarkerArray(), PoseArray(header=msg.header)
-        for det in found:
-            marker = self._marker(det.marker_id, det.size_m)
-            marker.header = msg.header
-            pose = marker.pose
-            pose.position.x, pose.position.y, pose.position.z = (float(v) for v in det.position_m)
-            q = det.quaternion_xyzw
-            pose.orientation.x, pose.orientation.y, pose.orientation.z, pose.orientation.w = (
-                float(v) for v in q
-            )
-            markers.markers.append(marker)
-            poses.poses.append(pose)
-        self.markers_pub.publish(markers)
-        if self.poses_pub.get_subscription_count() > 0:  # a convenience copy for RViz: on demand
-            self.poses_pub.publish(poses)
-        if self.detections_pub is not None:
-            self.detections_pub.publish(self._vision_msgs(msg.header, found, poses.poses))
+        # The hot path: bytes that only need this frame's stamp and poses (marker_wire.py).
+        self.markers_pub.publish(self.wire.serialize(msg.header, found))
+        wants_poses = self.poses_pub.get_subscription_count() > 0  # for RViz: on demand
+        if wants_poses or self.detections_pub is not None:
+            poses = [marker.pose for marker in self.wire.message(msg.header, found).markers]
+            if wants_poses:
+                self.poses_pub.publish(PoseArray(header=msg.header, poses=poses))
+            if self.detections_pub is not None:
+                self.detections_pub.publish(self._vision_msgs(msg.header, found, poses))
 
-    def _marker(self, marker_id: int, size_m: float) -> Marker:
-        marker = self._markers.get(marker_id)
-        if marker is None:
-            marker = Marker(ns="aruco", id=marker_id, type=Marker.CUBE, action=Marker.ADD)
-            marker.scale.x = marker.scale.y = size_m
-            marker.scale.z = 0.002
-            marker.color.r, marker.color.g, marker.color.a = 0.1, 0.9, 0.8
-            self._markers[marker_id] = marker
+    @staticmethod
+    def marker_style(marker_id: int, size_m: float) -> Marker:
+        """How a marker looks in RViz: a thin cube of its printed size."""
+        marker = Marker(ns="aruco", id=marker_id, type=Marker.CUBE, action=Marker.ADD)
+        marker.scale.x = marker.scale.y = size_m
+        marker.scale.z = 0.002
+        marker.color.r, marker.color.g, marker.color.a = 0.1, 0.9, 0.8
         return marker
 
     @staticmethod
