@@ -8,6 +8,10 @@ error and a score of 0; the grader itself never crashes because a student's code
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -21,10 +25,19 @@ from curriculum_pkg.processes import (
     NodeProcess,
     become_subreaper,
     kill_all,
+    reap_orphans,
     start_node,
     track_descendants,
 )
 from curriculum_pkg.ros.session import RosSession, SimEpisode, run_paced
+from curriculum_pkg.sandbox import (
+    MEMORY_LIMIT_BYTES,
+    Limits,
+    RunCgroup,
+    Sandbox,
+    SandboxInfo,
+    platform_paths,
+)
 from curriculum_pkg.scenario import Scenario
 from curriculum_pkg.scoring import Criterion, score_episode, total_points
 from curriculum_pkg.submission import InstalledSubmission, install_submission
@@ -68,6 +81,7 @@ class GradeResult:
     episodes: list[EpisodeResult] = field(default_factory=list)
     error: SubmissionError | None = None
     wall_s: float = 0.0
+    sandbox: SandboxInfo | None = None  # the isolation the run had (None: it never started)
 
     @property
     def points(self) -> float:
@@ -88,10 +102,19 @@ class GradeResult:
 def _crash_error(proc: NodeProcess, when_en: str, when_ko: str) -> SubmissionError:
     code = proc.exit_code()
     tail = proc.log_tail()
+    why_en = why_ko = ""
+    limit = Limits(cpu_s=0).file_size_bytes
+    if proc.log_size() >= limit:
+        why_en = (
+            f" because its output reached the {limit >> 20} MiB log limit (printing in a loop?)"
+        )
+        why_ko = f" 출력이 로그 한도 {limit >> 20} MiB에 도달했기 때문입니다 (반복문 안에서 print 하고 있지 않나요?)"
     return SubmissionError(
         proc.spec.location,
-        f"node {proc.spec.fqn} exited with code {code} {when_en}; last lines of its log:\n{tail}",
-        f"노드 {proc.spec.fqn}이(가) {when_ko} 종료되었습니다 (종료 코드 {code}). 로그 마지막 부분:\n{tail}",
+        f"node {proc.spec.fqn} exited with code {code} {when_en}{why_en}; last lines of its log:\n"
+        f"{tail}",
+        f"노드 {proc.spec.fqn}이(가) {when_ko} 종료되었습니다 (종료 코드 {code}).{why_ko} "
+        f"로그 마지막 부분:\n{tail}",
     )
 
 
@@ -106,6 +129,7 @@ def run_episode(
     profile: RobotProfile,
     run_dir: Path,
     run_id: str,
+    sandbox: Sandbox,
 ) -> EpisodeResult:
     """Run one scenario variant. Raises SubmissionError for a fatal student-side failure."""
     wall0 = time.monotonic()
@@ -146,7 +170,8 @@ def run_episode(
                     installed.prefix,
                     run_dir / f"{scenario.id}_v{variant}",
                     ros_env,
-                    cpu_budget,
+                    sandbox,
+                    Limits(cpu_s=cpu_budget),
                 )
             )
         result.graph_findings = _wait_for_graph(procs, episode.monitor, assignment)
@@ -281,38 +306,126 @@ def grade(
     profile: RobotProfile | None = None,
     progress=print,
 ) -> GradeResult:
-    """Grade and write the reports. Never raises for a problem in the submission."""
+    """Grade and write the reports. Never raises for a problem in the submission.
+
+    The run itself (install + episodes) happens in a worker process inside the run's sandbox
+    (curriculum_pkg.sandbox: a private loopback network, bubblewrap, cgroups); this process only
+    starts it, relays its progress, makes sure nothing of the run outlives it, and reports.
+    """
     from curriculum_pkg.report import write_reports  # matplotlib is only needed here
 
     t0 = time.monotonic()
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    result = GradeResult(assignment, Path(submission).resolve(), out_dir)
-    profile = profile or load_profile()
-    become_subreaper()
     run_id = uuid.uuid4().hex[:12]
+    job = GradeJob(
+        Path(submission).resolve(), assignment, out_dir, profile or load_profile(), run_id
+    )
+    job_path = out_dir / ".grade_job.pickle"
+    job_path.write_bytes(pickle.dumps(job))
+    result_path = job_path.with_name(".grade_result.pickle")
+    result_path.unlink(missing_ok=True)
+    become_subreaper()
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "curriculum_pkg.grade_worker",
+            str(job_path),
+            str(result_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        env={**os.environ, "ROOTROUTE_RUN": run_id},
+    )
+    tail: list[str] = []
     try:
-        progress(f"[1/3] install / 설치: {submission}")
+        for line in worker.stdout:
+            line = line.rstrip("\n")
+            if line.startswith(PROGRESS_PREFIX):
+                progress(line[len(PROGRESS_PREFIX) :])
+            else:  # the worker's own warnings and errors: kept for the report if it fails
+                tail = [*tail[-40:], line]
+        code = worker.wait()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        kill_all([], run_id)  # anything of the run the worker left behind
+        RunCgroup(run_id).kill_all()
+    try:
+        result = pickle.loads(result_path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError):
+        result = GradeResult(assignment, job.submission, out_dir)
+        log = "\n".join(tail[-12:])
+        result.error = SubmissionError(
+            "grader",
+            f"the grading run ended abnormally (worker exit code {code}); this is not your "
+            f"code's fault as far as we can tell: ask your teacher to grade again. Log:\n{log}",
+            f"채점 실행이 비정상적으로 끝났습니다 (워커 종료 코드 {code}). 학생 코드의 문제가 아닐 수 "
+            f"있으니 선생님께 재채점을 요청하세요. 로그:\n{log}",
+        )
+    for path in (job_path, result_path):
+        path.unlink(missing_ok=True)
+    result.wall_s = round(time.monotonic() - t0, 2)
+    progress("[3/3] report / 보고서")
+    write_reports(result)
+    return result
+
+
+@dataclass
+class GradeJob:
+    """What the grading worker needs; written by `grade`, read by curriculum_pkg.grade_worker."""
+
+    submission: Path
+    assignment: Assignment
+    out_dir: Path
+    profile: RobotProfile
+    run_id: str
+
+
+PROGRESS_PREFIX = "@progress "  # worker lines for the person watching; the rest is diagnostics
+
+
+def run_grading(job: GradeJob, info: SandboxInfo, progress) -> GradeResult:
+    """The run itself, in the worker, already inside its private network (see `grade`)."""
+    result = GradeResult(job.assignment, job.submission, job.out_dir, sandbox=info)
+    become_subreaper()
+    sandbox = Sandbox.for_run(info, job.run_id, platform_paths())
+    for en, _ko in info.missing:
+        progress(f"      sandbox / 샌드박스: {en}")
+    try:
+        progress(f"[1/3] install / 설치: {job.submission}")
         installed = install_submission(
-            Path(submission), assignment.launch_file, out_dir / "prefix", out_dir / "logs"
+            job.submission,
+            job.assignment.launch_file,
+            job.out_dir / "prefix",
+            job.out_dir / "logs",
+            sandbox,
         )
         with lease_domain() as lease:
-            progress(f"[2/3] run / 실행: ROS_DOMAIN_ID={lease.domain_id}, localhost only")
+            where = "private loopback network" if info.network else "localhost only"
+            progress(f"[2/3] run / 실행: ROS_DOMAIN_ID={lease.domain_id}, {where}")
             with RosSession(lease.domain_id) as session:
-                for run in assignment.runs:
+                for run in job.assignment.runs:
                     for variant in range(run.variants):
                         progress(f"      episode / 에피소드: {run.scenario.id} variant {variant}")
                         ep = run_episode(
                             session,
                             lease,
                             installed,
-                            assignment,
+                            job.assignment,
                             run.scenario,
                             variant,
                             run.seed,
-                            profile,
-                            out_dir / "logs",
-                            run_id,
+                            job.profile,
+                            job.out_dir / "logs",
+                            job.run_id,
+                            sandbox,
                         )
                         result.episodes.append(ep)
                         progress(
@@ -322,7 +435,16 @@ def grade(
     except SubmissionError as err:
         result.error = err
         progress(f"      error / 오류: {err.location}: {err.en}")
-    result.wall_s = round(time.monotonic() - t0, 2)
-    progress("[3/3] report / 보고서")
-    write_reports(result)
+    finally:
+        if sandbox.cgroup is not None:
+            if sandbox.cgroup.oom_killed() and result.error is not None:
+                result.error = SubmissionError(
+                    result.error.location,
+                    f"{result.error.en}\n(the run's nodes together used more than "
+                    f"{MEMORY_LIMIT_BYTES >> 30} GiB of memory and one was killed)",
+                    f"{result.error.ko}\n(노드들이 함께 쓴 메모리가 {MEMORY_LIMIT_BYTES >> 30} GiB를 "
+                    f"넘어 강제 종료되었습니다)",
+                )
+            sandbox.cgroup.kill_all()
+        reap_orphans()
     return result

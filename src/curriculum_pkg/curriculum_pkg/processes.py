@@ -1,7 +1,7 @@
 """Start student nodes as separate processes and make sure every one of them ends (ROS-free).
 
-Each node runs in its own session with resource limits, its own log files and the run's ROS
-domain. At the end the whole process tree is killed: the grader is made a child subreaper, so
+Each node runs in the run's sandbox (curriculum_pkg.sandbox) in its own session, with resource
+limits, its own log file and the run's ROS domain. At the end the whole process tree is killed: the grader is made a child subreaper, so
 even a grandchild that double-forks or calls setsid is re-parented to us and found.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +20,10 @@ import psutil
 import yaml
 
 from curriculum_pkg.launchfile import NodeSpec
+from curriculum_pkg.sandbox import Limits, Sandbox
 from curriculum_pkg.submission import Executable
 
 PR_SET_CHILD_SUBREAPER = 36
-ADDRESS_SPACE_LIMIT_BYTES = 4 << 30  # rclpy needs ~600 MB of address space; 4 GiB is generous
-OPEN_FILES_LIMIT = 1024
 
 
 def become_subreaper() -> None:
@@ -34,14 +33,20 @@ def become_subreaper() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def _apply_limits(pid: int, cpu_seconds: int) -> None:
-    """Resource limits on a just-started node. Set from outside (prlimit) because preexec_fn is
-    unsafe while the grader's executor thread runs; the child is still importing Python then."""
-    proc = psutil.Process(pid)
-    proc.rlimit(psutil.RLIMIT_AS, (ADDRESS_SPACE_LIMIT_BYTES, ADDRESS_SPACE_LIMIT_BYTES))
-    proc.rlimit(psutil.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
-    proc.rlimit(psutil.RLIMIT_NOFILE, (OPEN_FILES_LIMIT, OPEN_FILES_LIMIT))
-    proc.rlimit(psutil.RLIMIT_CORE, (0, 0))
+def reap_orphans(timeout_s: float = 1.0) -> None:
+    """Collect the exit status of every child that has ended (orphans re-parented to us).
+
+    Only for a process that owns all its children, as the grading worker does at its end:
+    anything it does not reap goes on to the next subreaper up as a zombie.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return  # no children left
+        if pid == 0:
+            time.sleep(0.02)  # children left, none ended yet
 
 
 @dataclass
@@ -54,9 +59,17 @@ class NodeProcess:
     def exit_code(self) -> int | None:
         return self.popen.poll()
 
-    def log_tail(self, lines: int = 12) -> str:
+    def log_size(self) -> int:
         try:
-            text = self.log_path.read_text(errors="replace")
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_tail(self, lines: int = 12, max_bytes: int = 16384) -> str:
+        try:
+            with self.log_path.open("rb") as log:  # the end only: a log may be huge
+                log.seek(max(0, self.log_size() - max_bytes))
+                text = log.read().decode(errors="replace")
         except OSError:
             return ""
         return "\n".join(text.strip().splitlines()[-lines:])
@@ -79,38 +92,49 @@ def start_node(
     prefix: Path,
     run_dir: Path,
     ros_env: dict[str, str],
-    cpu_seconds: int,
+    sandbox: Sandbox,
+    limits: Limits,
 ) -> NodeProcess:
+    """Start one node in the run's sandbox; its output goes to run_dir/<node>.log."""
     run_dir.mkdir(parents=True, exist_ok=True)
     safe = spec.fqn.strip("/").replace("/", "__") or "node"
     params_file = run_dir / f"{safe}.params.yaml"
     params = {**spec.params, "use_sim_time": True}
     params_file.write_text(yaml.safe_dump({"/**": {"ros__parameters": params}}))
-    home = run_dir / "home"
-    home.mkdir(exist_ok=True)
+    if sandbox.bwrap is not None:  # a private /tmp: home and ROS logs live there
+        home = Path("/tmp/home")
+    else:
+        home = run_dir / "home"
+        home.mkdir(exist_ok=True)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""),
         "PYTHONPATH": str(prefix),
         "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",  # the prefix is read-only in the sandbox
         "HOME": str(home),
-        "ROS_LOG_DIR": str(run_dir / "ros_log"),
+        "ROS_LOG_DIR": str(home / "ros_log"),
         "LANG": "C.UTF-8",
         **ros_env,
     }
+    cmd = sandbox.command(
+        node_command(spec, exe, params_file),
+        env=env,
+        limits=limits,
+        cwd=str(home),
+        readonly=(prefix, params_file),
+    )
     log_path = run_dir / f"{safe}.log"
     with log_path.open("wb") as log:
         popen = subprocess.Popen(
-            node_command(spec, exe, params_file),
+            cmd,
             env=env,
-            cwd=home,
+            cwd=run_dir,  # under bubblewrap the node starts in its private home instead
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    with contextlib.suppress(psutil.NoSuchProcess):
-        _apply_limits(popen.pid, cpu_seconds)
     return NodeProcess(spec, popen, log_path)
 
 
@@ -125,16 +149,22 @@ def track_descendants(procs: list[NodeProcess]) -> None:
 
 
 def kill_all(procs: list[NodeProcess], run_id: str, grace_s: float = 3.0) -> None:
-    """SIGTERM every node's process group, then SIGKILL whatever is left of the run.
+    """SIGTERM every node and its descendants, then SIGKILL whatever is left of the run.
 
     "The run" is every process we started or saw descend from one, plus any orphan re-parented
     to us (we are a subreaper) whose environment carries this run's ROOTROUTE_RUN marker.
     """
     track_descendants(procs)
     for proc in procs:
-        if proc.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.popen.pid, signal.SIGTERM)
+        if proc.popen.poll() is not None:
+            continue
+        # SIGTERM to the node and what it started, so rclpy can shut down; not to bubblewrap,
+        # which would SIGKILL its whole sandbox at once (it ends by itself when its child does).
+        for pid in {proc.popen.pid, *proc.descendants}:
+            with contextlib.suppress(psutil.Error):
+                victim = psutil.Process(pid)
+                if victim.name() != "bwrap":
+                    victim.terminate()
     for proc in procs:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.popen.wait(timeout=grace_s)

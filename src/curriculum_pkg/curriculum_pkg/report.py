@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
 
-RESULT_SCHEMA_VERSION = "1.0"
+RESULT_SCHEMA_VERSION = "1.1"  # 1.1: "sandbox"
 _LABEL = {
     "graph": ("노드 그래프 적합성", "Graph conformance"),
     "task": ("작업 성공", "Task success"),
@@ -30,6 +30,7 @@ def result_dict(result) -> dict:
         "passed": result.passed,
         "error": None if err is None else {"location": err.location, "en": err.en, "ko": err.ko},
         "wall_s": result.wall_s,
+        "sandbox": None if result.sandbox is None else result.sandbox.as_dict(),
         "host": {"python": platform.python_version(), "machine": platform.machine()},
         "episodes": [
             {
@@ -156,8 +157,17 @@ def markdown(result) -> str:
         f"- 제출물 / Submission: `{result.submission}`",
         f"- 점수 / Score: **{result.points:.1f} / 100** — {verdict_ko} / {verdict_en} (기준 / pass mark {a.pass_mark:g})",
         f"- 채점 시간 / Grading wall time: {result.wall_s:.1f} s",
-        "",
     ]
+    if result.sandbox is not None:
+        box = result.sandbox
+        if box.complete:
+            lines.append(
+                "- 격리 / Isolation: 전용 루프백 네트워크, bubblewrap, cgroup 제한 / "
+                "private loopback network, bubblewrap, cgroup limits"
+            )
+        for en, ko in box.missing:
+            lines.append(f"- ⚠️ 격리 부족 / Isolation gap: {ko} / {en}")
+    lines.append("")
     if result.error is not None:
         e = result.error
         lines += [

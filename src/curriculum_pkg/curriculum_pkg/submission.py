@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from xml.etree import ElementTree
 
 from curriculum_pkg.errors import SubmissionError
 from curriculum_pkg.launchfile import NodeSpec, parse_launch_file
+from curriculum_pkg.sandbox import Limits, Sandbox
 
 INSTALL_TIMEOUT_S = 180
 # The platform's own node packages: a launch file may start their nodes next to the student's
@@ -95,8 +97,12 @@ def find_launch_file(root: Path, name: str) -> Path:
     return matches[0]
 
 
-def _install(pkg: str, folder: Path, prefix: Path, log: Path, where: str) -> None:
-    """pip-install one package folder into `prefix`; `where` locates errors (the student's setup.py)."""
+def _install(pkg: str, folder: Path, prefix: Path, log: Path, where: str, sandbox: Sandbox) -> None:
+    """pip-install one package folder into `prefix`; `where` locates errors (the student's setup.py).
+
+    The build runs the student's setup.py, so it runs in the sandbox too: it sees its own
+    source copy and the prefix (both writable), the system and Python read-only, nothing else.
+    """
     cmd = [
         sys.executable,
         "-m",
@@ -107,13 +113,25 @@ def _install(pkg: str, folder: Path, prefix: Path, log: Path, where: str) -> Non
         "--no-input",
         "--disable-pip-version-check",
         "--no-index",
+        "--no-cache-dir",
         "--target",
         str(prefix),
         "--upgrade",
         str(folder),
     ]
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": "/tmp/home" if sandbox.bwrap is not None else str(folder),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    cmd = sandbox.command(
+        cmd, env=env, limits=Limits(cpu_s=INSTALL_TIMEOUT_S), writable=(folder, prefix)
+    )
     try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
+        result = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, env=env, cwd=folder
+        )
     except subprocess.TimeoutExpired:
         raise SubmissionError(
             where,
@@ -131,7 +149,7 @@ def _install(pkg: str, folder: Path, prefix: Path, log: Path, where: str) -> Non
 
 
 def install_submission(
-    root: Path, launch_name: str, prefix: Path, log_dir: Path
+    root: Path, launch_name: str, prefix: Path, log_dir: Path, sandbox: Sandbox
 ) -> InstalledSubmission:
     root = Path(root).resolve()
     if not root.is_dir():
@@ -163,6 +181,7 @@ def install_submission(
             prefix,
             log_dir / f"install_{pkg}.log",
             f"{folder.relative_to(root)}/setup.py",
+            sandbox,
         )
     scripts: dict[tuple[str, str], Executable] = {}
     platform = [

@@ -15,6 +15,9 @@ class LocatedError(Exception):
         self.ko = ko
         super().__init__(self.bilingual())
 
+    def __reduce__(self):  # picklable (the grader's worker sends its result back) with all three
+        return (type(self), (self.location, self.en, self.ko))
+
     def bilingual(self) -> str:
         prefix = f"{self.location}: " if self.location else ""
         return f"{prefix}{self.en} / {self.ko}"

@@ -1,7 +1,9 @@
-"""Checks behind `rootroute doctor`: rclpy, the RMW, MuJoCo + its GL backend, a DDS round trip."""
+"""Checks behind `rootroute doctor`: rclpy, the RMW, MuJoCo + its GL backend, a DDS round trip,
+and the sandbox student code is graded in."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -42,6 +44,41 @@ def run_checks() -> Iterator[Check]:
     except Exception as exc:
         yield Check(False, "MuJoCo GL backend", f"MUJOCO_GL={os.environ.get('MUJOCO_GL')}: {exc}")
     yield dds_round_trip()
+    yield from sandbox_checks()
+
+
+_SANDBOX_PROBE = """
+import json, sys
+from curriculum_pkg.sandbox import Sandbox, SandboxInfo, enter_private_network
+info = SandboxInfo()
+enter_private_network(info)
+box = Sandbox.for_run(info, sys.argv[1], ())
+if box.cgroup is not None:
+    box.cgroup.kill_all(0)
+print(json.dumps(info.as_dict()))
+"""
+
+
+def sandbox_checks() -> Iterator[Check]:
+    """Set up a grading run's sandbox in a throwaway process, as the grader's worker does."""
+    run = subprocess.run(
+        [sys.executable, "-c", _SANDBOX_PROBE, f"doctor-{os.getpid()}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    try:
+        info = json.loads(run.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        yield Check(False, "sandbox", f"probe failed: {run.stderr.strip()[-300:]}")
+        return
+    missing = " | ".join(m["en"] for m in info["missing"])
+    for key, what, detail in (
+        ("network_namespace", "sandbox: network", "private loopback-only namespace"),
+        ("bubblewrap", "sandbox: bubblewrap", "read-only system, private /tmp, user nobody"),
+        ("cgroup_limits", "sandbox: cgroups", "memory + pids limits per run"),
+    ):
+        yield Check(info[key], what, detail if info[key] else missing)
 
 
 _ECHO = """

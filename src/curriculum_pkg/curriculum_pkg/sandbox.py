@@ -1,0 +1,311 @@
+"""Where student code runs: a private loopback network, a read-only view of the machine, limits.
+
+One grading run (install + every episode) happens in a worker process that first moves itself
+into a fresh network namespace holding only `lo`, and a mount namespace with its own /dev/shm
+(`enter_private_network`). The simulator bridge in that worker and the student's nodes then
+find each other on loopback and share memory on that private /dev/shm, as Fast DDS needs for
+camera frames, while nothing in the run can reach another machine, another run, or a service
+on this machine's own loopback (measured: ../shared/notes/sandbox-findings.md).
+
+Every student process (the package build, which runs their setup.py, and each node) starts
+under bubblewrap (`Sandbox.command`): its own user (nobody, no capabilities), pid, IPC and UTS
+namespaces; the system, the Python environment and the platform packages read-only; its own
+package prefix read-only; a private /tmp; and none of the grader, the scenarios (hidden ones
+included) or the other runs. A per-run cgroup (v1 memory + pids) bounds what all its
+processes together may take: a fork bomb or a memory hog stops there, not at the machine.
+
+Without bubblewrap, namespaces or cgroups (a student's laptop without root), grading still runs
+with what is left, and `SandboxInfo` says plainly what was missing: result.json and the
+report carry it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Linux constants (sched.h, mount.h, if.h, sockios.h)
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+IFF_UP = 0x1
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+
+SHM_SIZE = "1g"  # the run's /dev/shm: Fast DDS segments (8 MiB for the camera) and students'
+MEMORY_LIMIT_BYTES = 6 << 30  # all student processes of a run together (24 GiB machine)
+PIDS_LIMIT = 512  # processes + threads of all student processes together (rclpy: ~15 a node)
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_CONTROLLERS = ("memory", "pids")
+NOBODY = 65534
+
+
+@dataclass
+class SandboxInfo:
+    """What isolation a run got. `missing` explains, in both languages, what it lacked."""
+
+    network: bool = False  # private loopback-only network namespace
+    filesystem: bool = False  # bubblewrap per student process
+    cgroups: bool = False  # per-run memory + pids limits
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (en, ko)
+
+    @property
+    def complete(self) -> bool:
+        return self.network and self.filesystem and self.cgroups
+
+    def as_dict(self) -> dict:
+        return {
+            "network_namespace": self.network,
+            "bubblewrap": self.filesystem,
+            "cgroup_limits": self.cgroups,
+            "missing": [{"en": en, "ko": ko} for en, ko in self.missing],
+        }
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _bring_up_loopback() -> None:
+    """`ip link set lo up`, without needing iproute2."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        ifreq = struct.pack("16sH14s", b"lo", 0, b"")
+        flags = struct.unpack("16sH14s", fcntl.ioctl(sock, SIOCGIFFLAGS, ifreq))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b""))
+
+
+def enter_private_network(info: SandboxInfo) -> None:
+    """Move this process into its own network namespace (only `lo`, up) and mount namespace
+    (its own /dev/shm). Must run before the process starts any thread (numpy, rclpy): a mount
+    or user namespace can only be entered by a single-threaded process."""
+    libc = _libc()
+    flags = CLONE_NEWNET | CLONE_NEWNS
+    try:
+        if os.geteuid() != 0:  # unprivileged: a user namespace in which we are root
+            uid, gid = os.geteuid(), os.getegid()
+            _check(libc.unshare(CLONE_NEWUSER | flags), "unshare")
+            Path("/proc/self/setgroups").write_text("deny")
+            Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
+            Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
+        else:
+            _check(libc.unshare(flags), "unshare")
+        # Our mounts must not propagate back to the machine's namespace.
+        _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate")
+        options = f"mode=1777,size={SHM_SIZE}".encode()
+        _check(libc.mount(b"rootroute-shm", b"/dev/shm", b"tmpfs", 0, options), "mount /dev/shm")
+        _bring_up_loopback()
+    except OSError as exc:
+        info.missing.append(
+            (
+                f"no private network namespace ({exc}): nodes could reach the network",
+                f"전용 네트워크 네임스페이스를 만들지 못했습니다 ({exc}): 노드가 네트워크에 접근할 수 있습니다",
+            )
+        )
+        return
+    info.network = True
+
+
+class RunCgroup:
+    """cgroup v1 memory and pids groups for all student processes of one run."""
+
+    def __init__(self, run_id: str):
+        self.dirs = [CGROUP_ROOT / c / "rootroute" / run_id for c in CGROUP_CONTROLLERS]
+
+    def create(self) -> None:
+        for folder in self.dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+        memory, pids = self.dirs
+        (memory / "memory.limit_in_bytes").write_text(str(MEMORY_LIMIT_BYTES))
+        with contextlib.suppress(OSError):  # swap accounting may be off
+            (memory / "memory.memsw.limit_in_bytes").write_text(str(MEMORY_LIMIT_BYTES))
+        (pids / "pids.max").write_text(str(PIDS_LIMIT))
+
+    @property
+    def procs_files(self) -> list[str]:
+        return [str(folder / "cgroup.procs") for folder in self.dirs]
+
+    def pids(self) -> set[int]:
+        found: set[int] = set()
+        for name in self.procs_files:
+            with contextlib.suppress(OSError):
+                found.update(int(line) for line in Path(name).read_text().split())
+        return found
+
+    def oom_killed(self) -> bool:
+        """Did the memory limit kill a process of the run?"""
+        with contextlib.suppress(OSError):
+            for line in (self.dirs[0] / "memory.oom_control").read_text().splitlines():
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1]) > 0
+        return False
+
+    def kill_all(self, timeout_s: float = 5.0) -> None:
+        """SIGKILL every process left in the run's groups, then remove the groups."""
+        deadline = time.monotonic() + timeout_s
+        while (pids := self.pids()) and time.monotonic() < deadline:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+        for folder in self.dirs:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-process limits (setrlimit) of a student process and everything it starts."""
+
+    cpu_s: int
+    address_space_bytes: int = 4 << 30  # rclpy needs ~600 MB of address space; 4 GiB is generous
+    open_files: int = 1024
+    file_size_bytes: int = 256 << 20  # any one file it writes, its log included (SIGXFSZ past it)
+
+
+@dataclass
+class Sandbox:
+    """Builds the command line that runs one student process inside the run's sandbox."""
+
+    info: SandboxInfo
+    bwrap: str | None = None
+    cgroup: RunCgroup | None = None
+    readonly: tuple[Path, ...] = ()  # platform paths every student process may read
+
+    @classmethod
+    def for_run(cls, info: SandboxInfo, run_id: str, readonly: tuple[Path, ...]) -> Sandbox:
+        box = cls(info, readonly=readonly)
+        box.bwrap = shutil.which("bwrap")
+        if box.bwrap is None:
+            info.missing.append(
+                (
+                    "bubblewrap (bwrap) is not installed: student code can read and write "
+                    "whatever the grader can",
+                    "bubblewrap(bwrap)이 설치되어 있지 않습니다: 학생 코드가 채점기와 같은 파일 권한으로 실행됩니다",
+                )
+            )
+        elif not box._bwrap_works():
+            box.bwrap = None
+            info.missing.append(
+                (
+                    "bubblewrap cannot create namespaces here: student code runs unsandboxed",
+                    "이 환경에서는 bubblewrap이 네임스페이스를 만들 수 없어 학생 코드가 샌드박스 없이 실행됩니다",
+                )
+            )
+        info.filesystem = box.bwrap is not None
+        cgroup = RunCgroup(run_id)
+        try:
+            cgroup.create()
+            box.cgroup = cgroup
+        except OSError as exc:
+            cgroup.kill_all(0)
+            info.missing.append(
+                (
+                    f"no cgroup limits ({exc}): only per-process limits bound memory and processes",
+                    f"cgroup 제한을 걸지 못했습니다 ({exc}): 프로세스별 제한만 적용됩니다",
+                )
+            )
+        info.cgroups = box.cgroup is not None
+        return box
+
+    def _bwrap_works(self) -> bool:
+        probe = [*self._bwrap_args(env={}, cwd="/tmp/home"), "--", "/bin/true"]
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            return subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
+        return False
+
+    def command(
+        self,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        limits: Limits,
+        cwd: str = "/tmp/home",
+        readonly: tuple[Path, ...] = (),
+        writable: tuple[Path, ...] = (),
+    ) -> list[str]:
+        """argv wrapped for the sandbox: a shell that joins the run's cgroups and sets the
+        limits before anything of the student runs (so not one fork escapes them), then
+        bubblewrap with exactly these paths visible besides the system and the platform's."""
+        cmd = list(argv)
+        if self.bwrap is not None:
+            args = self._bwrap_args(env, cwd)
+            for path in readonly:
+                args += ["--ro-bind", str(path), str(path)]
+            for path in writable:
+                args += ["--bind", str(path), str(path)]
+            cmd = [*args, "--", *cmd]
+        groups = self.cgroup.procs_files if self.cgroup is not None else []
+        script = (
+            'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; '
+            "n=$((n - 1)); done; "
+            f"ulimit -v {limits.address_space_bytes // 1024} && ulimit -t {limits.cpu_s} && "
+            f"ulimit -n {limits.open_files} && ulimit -f {limits.file_size_bytes // 512} && "
+            'ulimit -c 0 && exec "$@"'  # dash counts file sizes in 512-byte blocks
+        )
+        return ["/bin/sh", "-c", script, "sandbox", str(len(groups)), *groups, *cmd]
+
+    def _bwrap_args(self, env: dict[str, str], cwd: str) -> list[str]:
+        args = [self.bwrap or "bwrap", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+        args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+        args += ["--die-with-parent", "--new-session", "--hostname", "rootroute"]
+        for system in ("/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin"):
+            args += ["--ro-bind-try", system, system]
+        args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
+        for path in _python_paths() + list(self.readonly):
+            args += ["--ro-bind", str(path), str(path)]
+        # /dev/shm is the run's own (enter_private_network): shared with the simulator, as Fast
+        # DDS's shared memory needs; an empty one would silently lose every message.
+        args += ["--proc", "/proc", "--dev", "/dev", "--bind", "/dev/shm", "/dev/shm"]
+        args += ["--tmpfs", "/tmp", "--dir", "/tmp/home", "--chdir", cwd, "--clearenv"]
+        for key, value in env.items():
+            args += ["--setenv", key, value]
+        return args
+
+
+def _python_paths() -> list[Path]:
+    """The interpreter and the environment its packages live in (a venv and its base)."""
+    paths = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+    return sorted(
+        p for p in paths if not str(p).startswith(("/usr/", "/etc/")) and p != Path("/usr")
+    )
+
+
+# What a student's node may import from the platform besides ROS: the simulator's helpers and the
+# packages whose nodes a launch file may start (submission.PLATFORM_PACKAGES). Not curriculum_pkg:
+# it holds the grader, the reference solutions and the scenarios, hidden ones included.
+PLATFORM_MODULES = ("sim_pkg", "planning_pkg", "perception_pkg", "teleop_pkg")
+
+
+def platform_paths() -> tuple[Path, ...]:
+    """Read-only in every sandbox: the platform packages' folders and the robot's config/."""
+    import importlib.util
+
+    from sim_pkg.profile import config_dir
+
+    paths = [config_dir().resolve()]
+    for name in PLATFORM_MODULES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            package = Path(next(iter(spec.submodule_search_locations))).resolve()
+            # An editable install puts the package's project folder on sys.path: bind that.
+            paths.append(package.parent if (package.parent / "setup.py").exists() else package)
+    return tuple(paths)

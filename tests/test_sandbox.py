@@ -1,0 +1,174 @@
+"""Hostile submissions: what a student's node (and its setup.py) can and cannot do while graded.
+
+Each test grades a real submission whose code probes its sandbox and prints what it found; the
+assertions read the node's log, which the grader keeps in out/logs.
+"""
+
+import json
+import socket
+import textwrap
+from pathlib import Path
+
+import psutil
+import pytest
+
+from curriculum_pkg.grader import grade
+from curriculum_pkg.sandbox import CGROUP_ROOT, PIDS_LIMIT, Limits
+
+REPO = Path(__file__).resolve().parents[1]
+HIDDEN_SCENARIO = REPO / "src/curriculum_pkg/scenarios/banwol_plating_01.yaml"
+
+PROBE = """
+        import json, os, socket
+        probe = {}
+        def attempt(name, action):
+            try:
+                action()
+                probe[name] = "ok"
+            except Exception as exc:  # what stopped it
+                probe[name] = type(exc).__name__
+        attempt("read_scenario", lambda: open(SCENARIO).read())
+        attempt("write_submission", lambda: open(os.path.join(SUBMISSION, "x.txt"), "w").write("x"))
+        attempt("write_repo", lambda: open(os.path.join(REPO, "pwned.txt"), "w").write("x"))
+        attempt("write_tmp", lambda: open("/tmp/scratch.txt", "w").write("x"))
+        attempt("host_loopback", lambda: socket.create_connection(("127.0.0.1", PORT), 2).close())
+        probe["interfaces"] = sorted(name for _, name in socket.if_nameindex())
+        probe["uid"] = os.getuid()
+        probe["processes"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+        print("SANDBOX_PROBE " + json.dumps(probe), flush=True)
+"""
+
+
+def node_log(out: Path) -> str:
+    logs = sorted((out / "logs").rglob("navigator.log"))
+    assert logs, "the node left no log"
+    return logs[0].read_text()
+
+
+def probe_result(log: str) -> dict:
+    line = next((ln for ln in log.splitlines() if ln.startswith("SANDBOX_PROBE ")), None)
+    assert line is not None, f"the probe did not run:\n{log[-2000:]}"
+    return json.loads(line.removeprefix("SANDBOX_PROBE "))
+
+
+@pytest.fixture
+def host_server():
+    """A TCP server on this machine's loopback that no graded node should reach."""
+    server = socket.create_server(("127.0.0.1", 0))
+    yield server.getsockname()[1]
+    server.close()
+
+
+def test_a_node_sees_neither_the_grader_nor_the_network_nor_hidden_scenarios(
+    submission, quick_assignment, tmp_path, host_server
+):
+    setup = (
+        f"\n        SCENARIO, SUBMISSION, REPO, PORT = {str(HIDDEN_SCENARIO)!r}, "
+        f"{str(submission.path)!r}, {str(REPO)!r}, {host_server}"
+    )
+    submission.edit(
+        'super().__init__("navigator")',
+        'super().__init__("navigator")'
+        + setup
+        + textwrap.dedent(PROBE).replace("\n", "\n        "),
+    )
+    out = tmp_path / "out"
+    result = grade(submission.path, quick_assignment, out, progress=lambda _m: None)
+    assert result.sandbox is not None and result.sandbox.complete, result.sandbox
+    probe = probe_result(node_log(out))
+    assert probe["read_scenario"] == "FileNotFoundError"  # the scenarios are not even there
+    assert probe["write_submission"] == "FileNotFoundError"  # nor is the student's folder
+    assert probe["write_tmp"] == "ok"  # a private /tmp works as usual
+    assert probe["host_loopback"] in ("ConnectionRefusedError", "OSError", "TimeoutError")
+    assert probe["interfaces"] == ["lo"]
+    assert probe["uid"] == 65534  # nobody, without capabilities
+    assert len(probe["processes"]) <= 3  # its own pid namespace: no grader, no other node
+    assert not (REPO / "pwned.txt").exists()  # whatever it wrote stayed in its sandbox
+    assert not (submission.path / "x.txt").exists()
+    # ... and it still runs as a node: the starter's graph points are there.
+    assert result.error is None and result.points == pytest.approx(20.0)
+
+
+def test_a_setup_py_runs_in_the_sandbox_too(submission, quick_assignment, tmp_path):
+    # setup.py is student code run at install time: it tries to copy a hidden scenario into its
+    # own build folder (which it may write) and to write into the repository.
+    setup_py = submission.path / "station_runner/setup.py"
+    setup_py.write_text(
+        "try:\n"
+        f"    leaked = open({str(HIDDEN_SCENARIO)!r}).read()\n"
+        "except OSError as exc:\n"
+        "    leaked = type(exc).__name__\n"
+        "open('leak.txt', 'w').write(leaked)\n"
+        f"open({str(REPO / 'pwned_by_setup.txt')!r}, 'w').write('x')\n" + setup_py.read_text()
+    )
+    out = tmp_path / "out"
+    result = grade(submission.path, quick_assignment, out, progress=lambda _m: None)
+    assert (out / "sources/station_runner/leak.txt").read_text() == "FileNotFoundError"
+    assert not (REPO / "pwned_by_setup.txt").exists()
+    assert result.error is None and result.points == pytest.approx(20.0)  # built all the same
+
+
+def _pids_cgroup_writable() -> bool:
+    folder = CGROUP_ROOT / "pids" / "rootroute"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / "probe"
+        probe.mkdir(exist_ok=True)
+        probe.rmdir()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(
+    not _pids_cgroup_writable(), reason="needs a writable cgroup v1 pids controller"
+)
+def test_a_fork_bomb_stops_at_the_runs_process_limit(submission, quick_assignment, tmp_path):
+    # Forks until fork fails, then reports how far it got. Without the pids cgroup this would
+    # take the machine down, which is why the test only runs where the limit exists.
+    submission.edit(
+        'super().__init__("navigator")',
+        'super().__init__("navigator")\n'
+        "        import os, time\n"
+        "        children = 0\n"
+        "        try:\n"
+        "            while True:\n"
+        "                if os.fork() == 0:\n"
+        "                    time.sleep(600)\n"
+        "                    os._exit(0)\n"
+        "                children += 1\n"
+        "        except OSError as exc:\n"
+        "            print(f'FORK_STOPPED {children} {exc.errno}', flush=True)\n"
+        "        raise SystemExit(7)",
+    )
+    out = tmp_path / "out"
+    before = {p.pid for p in psutil.process_iter()}
+    result = grade(submission.path, quick_assignment, out, progress=lambda _m: None)
+    line = next(ln for ln in node_log(out).splitlines() if ln.startswith("FORK_STOPPED"))
+    assert 0 < int(line.split()[1]) < PIDS_LIMIT
+    assert result.points == 0.0 and "at start-up" in result.error.en  # located as a crash
+    leftovers = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if p.pid not in before and "navigator_node" in " ".join(p.info["cmdline"] or [])
+    ]
+    assert not leftovers  # every forked child was killed with the run
+
+
+def test_a_node_printing_without_end_is_stopped_at_the_log_limit(
+    submission, quick_assignment, tmp_path
+):
+    submission.edit(
+        'super().__init__("navigator")',
+        'super().__init__("navigator")\n'
+        "        line = 'x' * 4095\n"
+        "        while True:\n"
+        "            print(line)",
+    )
+    out = tmp_path / "out"
+    result = grade(submission.path, quick_assignment, out, progress=lambda _m: None)
+    assert result.points == 0.0
+    assert "log limit" in result.error.en and "로그 한도" in result.error.ko
+    assert max(f.stat().st_size for f in (out / "logs").rglob("*.log")) <= (
+        Limits(cpu_s=1).file_size_bytes
+    )
