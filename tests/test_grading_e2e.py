@@ -66,10 +66,17 @@ def test_grader_scores_zero_with_located_message_for_broken_launch_file(
     submission.launch_file.write_text(
         "launch:\n  - node:\n      pkg: station_runner\n      exec: navigator\n    name: x\n"
     )
-    result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
+    # (also graded without the sandbox: bad input is reported the same way, and the report
+    # says the sandbox was off)
+    result = grade(
+        submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None, isolate=False
+    )
     assert result.points == 0.0
     assert result.error.location.startswith("plating_stations.launch.yaml:")
-    assert json.loads((tmp_path / "out/result.json").read_text())["error"]["ko"]
+    saved = json.loads((tmp_path / "out/result.json").read_text())
+    assert saved["error"]["ko"]
+    assert saved["sandbox"]["requested"] is False and not saved["sandbox"]["bubblewrap"]
+    assert "--no-sandbox" in (tmp_path / "out/report.md").read_text()
 
 
 def test_grader_scores_zero_when_node_crashes_mid_episode(submission, quick_assignment, tmp_path):

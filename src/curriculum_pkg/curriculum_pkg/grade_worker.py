@@ -1,4 +1,4 @@
-"""python -m curriculum_pkg.grade_worker JOB RESULT: one grading run, inside its sandbox.
+"""python -m curriculum_pkg.grade_worker JOB RESULT [--no-sandbox]: one grading run, sandboxed.
 
 Started by curriculum_pkg.grader.grade. The first thing it does, while the process is still
 single-threaded (before numpy, MuJoCo or rclpy start threads), is to move into its private
@@ -13,8 +13,9 @@ from curriculum_pkg.sandbox import SandboxInfo, enter_private_network
 
 def main() -> int:
     job_path, result_path = sys.argv[1:3]
-    info = SandboxInfo()
-    enter_private_network(info)  # stdlib only so far: still one thread
+    info = SandboxInfo(requested="--no-sandbox" not in sys.argv[3:])
+    if info.requested:
+        enter_private_network(info)  # stdlib only so far: still one thread
 
     import pickle
     from pathlib import Path

@@ -305,12 +305,15 @@ def grade(
     out_dir: Path,
     profile: RobotProfile | None = None,
     progress=print,
+    isolate: bool = True,
 ) -> GradeResult:
     """Grade and write the reports. Never raises for a problem in the submission.
 
     The run itself (install + episodes) happens in a worker process inside the run's sandbox
     (curriculum_pkg.sandbox: a private loopback network, bubblewrap, cgroups); this process only
     starts it, relays its progress, makes sure nothing of the run outlives it, and reports.
+    `isolate=False` runs the same worker without the sandbox (for debugging and to measure
+    what the sandbox costs); the result says so.
     """
     from curriculum_pkg.report import write_reports  # matplotlib is only needed here
 
@@ -334,6 +337,7 @@ def grade(
             "curriculum_pkg.grade_worker",
             str(job_path),
             str(result_path),
+            *([] if isolate else ["--no-sandbox"]),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -395,7 +399,7 @@ def run_grading(job: GradeJob, info: SandboxInfo, progress) -> GradeResult:
     """The run itself, in the worker, already inside its private network (see `grade`)."""
     result = GradeResult(job.assignment, job.submission, job.out_dir, sandbox=info)
     become_subreaper()
-    sandbox = Sandbox.for_run(info, job.run_id, platform_paths())
+    sandbox = Sandbox.for_run(info, job.run_id, platform_paths(), enabled=info.requested)
     for en, _ko in info.missing:
         progress(f"      sandbox / 샌드박스: {en}")
     try:

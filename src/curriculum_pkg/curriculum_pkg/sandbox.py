@@ -57,6 +57,7 @@ NOBODY = 65534
 class SandboxInfo:
     """What isolation a run got. `missing` explains, in both languages, what it lacked."""
 
+    requested: bool = True  # False: graded without a sandbox on purpose (--no-sandbox)
     network: bool = False  # private loopback-only network namespace
     filesystem: bool = False  # bubblewrap per student process
     cgroups: bool = False  # per-run memory + pids limits
@@ -68,6 +69,7 @@ class SandboxInfo:
 
     def as_dict(self) -> dict:
         return {
+            "requested": self.requested,
             "network_namespace": self.network,
             "bubblewrap": self.filesystem,
             "cgroup_limits": self.cgroups,
@@ -191,8 +193,18 @@ class Sandbox:
     readonly: tuple[Path, ...] = ()  # platform paths every student process may read
 
     @classmethod
-    def for_run(cls, info: SandboxInfo, run_id: str, readonly: tuple[Path, ...]) -> Sandbox:
+    def for_run(
+        cls, info: SandboxInfo, run_id: str, readonly: tuple[Path, ...], enabled: bool = True
+    ) -> Sandbox:
         box = cls(info, readonly=readonly)
+        if not enabled:
+            info.missing.append(
+                (
+                    "the sandbox was switched off for this run (--no-sandbox)",
+                    "이번 채점은 샌드박스를 끄고 실행했습니다 (--no-sandbox)",
+                )
+            )
+            return box
         box.bwrap = shutil.which("bwrap")
         if box.bwrap is None:
             info.missing.append(
