@@ -5,9 +5,12 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 
 import psutil
 import pytest
+from mcap.reader import make_reader
+from mcap_ros2.decoder import DecoderFactory
 
 from curriculum_pkg.assignment import load_assignment
 from curriculum_pkg.grader import grade
@@ -29,9 +32,20 @@ def test_reference_solution_passes_every_variant(tmp_path, assignment_dir):
     for ep in result.episodes:
         assert ep.metrics.completed and not ep.metrics.collisions and ep.metrics.keep_out_s == 0
     report = json.loads((tmp_path / "out/result.json").read_text())
-    assert report["schema_version"] == "1.1" and report["passed"] is True
+    assert report["schema_version"] == "1.2" and report["passed"] is True
     assert (tmp_path / "out/report.md").read_text().count("100.0") >= 1
     assert (tmp_path / "out/trajectory_banwol_plating_01_v0.png").stat().st_size > 1000
+    # Every episode is recorded as a ROS 2 bag (MCAP), the student's commands included.
+    for ep_json in report["episodes"]:
+        bag = tmp_path / "out" / ep_json["recording"]["path"]
+        with bag.open("rb") as f:
+            topics = Counter(
+                channel.topic
+                for _schema, channel, _message, _decoded in make_reader(
+                    f, decoder_factories=[DecoderFactory()]
+                ).iter_decoded_messages()
+            )
+        assert topics["/odom"] > 100 and topics["/cmd_vel"] > 100 and topics["/scan"] > 10
 
 
 def test_starter_gets_graph_points_but_not_task_success(submission, quick_assignment, tmp_path):

@@ -17,6 +17,9 @@ setup(
     description="Scenarios, assignments, the sandboxed grader, scoring, reports and the rootroute CLI.",
     license="Apache-2.0",
     entry_points={
-        "console_scripts": ["rootroute = curriculum_pkg.cli:main"],
+        "console_scripts": [
+            "rootroute = curriculum_pkg.cli:main",
+            "recorder = curriculum_pkg.nodes.recorder_node:main",
+        ],
     },
 )

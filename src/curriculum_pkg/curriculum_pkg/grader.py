@@ -29,6 +29,7 @@ from curriculum_pkg.processes import (
     start_node,
     track_descendants,
 )
+from curriculum_pkg.recording import RecordingSummary, episode_topics
 from curriculum_pkg.ros.session import RosSession, SimEpisode, run_paced
 from curriculum_pkg.sandbox import (
     MEMORY_LIMIT_BYTES,
@@ -67,6 +68,7 @@ class EpisodeResult:
     real_time_factor: float = 0.0
     wall_s: float = 0.0
     wall_limit_hit: bool = False  # the episode was cut short in wall time (see result.json)
+    recording: RecordingSummary | None = None  # the episode's MCAP bag (out_dir/recordings/)
 
     @property
     def points(self) -> float:
@@ -130,6 +132,7 @@ def run_episode(
     run_dir: Path,
     run_id: str,
     sandbox: Sandbox,
+    recordings_dir: Path | None = None,
 ) -> EpisodeResult:
     """Run one scenario variant. Raises SubmissionError for a fatal student-side failure."""
     wall0 = time.monotonic()
@@ -155,6 +158,17 @@ def run_episode(
             "odom_frame": profile.odom_frame_id,
             "required": assignment.nodes,
             "interventions_topic": assignment.interventions_topic,
+        },
+        record_to=None
+        if recordings_dir is None
+        else recordings_dir / f"{result.scenario_id}_v{variant}.mcap",
+        record_topics=episode_topics(profile, assignment),
+        record_info={
+            "assignment_id": assignment.id,
+            "scenario_id": result.scenario_id,
+            "variant": str(variant),
+            "seed": str(seed),
+            "world_seed": str(seed * 1000 + variant),
         },
     )
     try:
@@ -259,6 +273,7 @@ def run_episode(
     finally:
         kill_all(procs, run_id)
         episode.close()
+        result.recording = episode.recording  # kept after a failure too: it shows what happened
     result.wall_s = round(time.monotonic() - wall0, 2)
     return result
 
@@ -430,6 +445,7 @@ def run_grading(job: GradeJob, info: SandboxInfo, progress) -> GradeResult:
                             job.out_dir / "logs",
                             job.run_id,
                             sandbox,
+                            job.out_dir / "recordings",
                         )
                         result.episodes.append(ep)
                         progress(

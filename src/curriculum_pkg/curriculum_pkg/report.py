@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
 
-RESULT_SCHEMA_VERSION = "1.1"  # 1.1: "sandbox"
+RESULT_SCHEMA_VERSION = "1.2"  # 1.1: "sandbox"; 1.2: episodes[].recording
 _LABEL = {
     "graph": ("노드 그래프 적합성", "Graph conformance"),
     "task": ("작업 성공", "Task success"),
@@ -42,6 +42,7 @@ def result_dict(result) -> dict:
                 "cut_short_in_wall_time": ep.wall_limit_hit,
                 "target_real_time_factor": a.real_time_factor,
                 "wall_s": ep.wall_s,
+                "recording": _recording(result, ep),
                 "criteria": [
                     {
                         "key": c.key,
@@ -147,6 +148,18 @@ def _plot(result, ep, path: Path) -> None:
     plt.close(fig)
 
 
+def _recording(result, ep) -> dict | None:
+    rec = ep.recording
+    if rec is None:
+        return None
+    return {
+        "path": str(rec.path.relative_to(result.out_dir)),
+        "messages": rec.messages,
+        "truncated": rec.truncated,
+        "error": rec.error or None,
+    }
+
+
 def markdown(result) -> str:
     a = result.assignment
     verdict_ko = "통과" if result.passed else "미통과"
@@ -191,6 +204,15 @@ def markdown(result) -> str:
             "",
             f"![trajectory](trajectory_{ep.scenario_id}_v{ep.variant}.png)",
             "",
+            *(
+                [
+                    f"기록 / Recording: [`{rec['path']}`]({rec['path']}) — "
+                    f"`ros2 bag play --clock {rec['path']}` 또는 / or Foxglove",
+                    "",
+                ]
+                if (rec := _recording(result, ep))
+                else []
+            ),
             f"실시간 배속 / Real-time factor achieved: {ep.real_time_factor:.1f}x "
             f"(목표 / target {a.real_time_factor:g}x); 시뮬레이션 / sim {ep.metrics.sim_time_s:.1f} s",
             "",
