@@ -49,6 +49,7 @@ bench: setup
 	$(PY) benchmarks/bench_ik.py
 	$(PY) benchmarks/bench_perception.py
 	$(PY) benchmarks/bench_mux.py
+	$(PY) benchmarks/bench_messages.py
 	$(PY) benchmarks/bench_grading.py
 
 # Re-pin after editing requirements.txt: resolves in a scratch venv and rewrites constraints.txt.
