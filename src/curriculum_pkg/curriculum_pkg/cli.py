@@ -2,6 +2,8 @@
 
 rootroute doctor                          check rclpy, the RMW, MuJoCo + EGL, a DDS round trip
 rootroute grade SUBMISSION -a ASSIGNMENT  grade a submission in the embedded simulator
+rootroute batch CLASS_DIR -a ASSIGNMENT   grade every submission folder of a class, resumable
+rootroute report BATCH_DIR                write a batch's leaderboard (leaderboard.md, .csv)
 rootroute scenario validate FILE...       check scenario files
 rootroute scenario list                   list the scenario library
 rootroute sim SCENARIO                    run the simulator + bridge for your own nodes
@@ -10,7 +12,9 @@ rootroute sim SCENARIO                    run the simulator + bridge for your ow
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -52,7 +56,7 @@ def cmd_grade(args) -> int:
         print(f"오류 / error: {err.bilingual()}", file=sys.stderr)
         return 2
     out = Path(args.out or f"runs/{assignment.id}-{time.strftime('%Y%m%d-%H%M%S')}")
-    result = grade(Path(args.submission), assignment, out)
+    result = grade(Path(args.submission), assignment, out, isolate=not args.no_sandbox)
     _print_table(result)
     print(f"보고서 / reports: {out}/report.md, result.json, junit.xml")
     return 0 if result.error is None else 1
@@ -74,6 +78,64 @@ def _print_table(result) -> None:
         print(
             f"\n오류 / error at {result.error.location}:\n  {result.error.ko}\n  {result.error.en}"
         )
+
+
+def _stop_like_ctrl_c(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_batch(args) -> int:
+    from curriculum_pkg.assignment import load_assignment
+    from curriculum_pkg.batch import run_batch
+    from curriculum_pkg.leaderboard import standings_table
+
+    # Ctrl-C and `kill` both stop a batch cleanly: workers killed, their submissions queued again.
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, _stop_like_ctrl_c),
+    }
+    try:
+        assignment = load_assignment(args.assignment)
+        # A fixed default folder, so that running the same command again resumes the batch.
+        name = Path(args.submissions).resolve().name
+        out = Path(args.out or f"runs/batch-{assignment.id}-{name}")
+        summary = run_batch(
+            Path(args.submissions),
+            assignment,
+            out,
+            workers=args.workers,
+            force=args.force,
+            progress=lambda message: print(message, flush=True),  # also when piped to `tee`
+        )
+    except LocatedError as err:
+        print(f"오류 / error: {err.bilingual()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # before any worker started
+        return 130
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print()
+    print(standings_table(summary.standings))
+    if summary.interrupted:
+        return 130
+    return 1 if summary.failed else 0
+
+
+def cmd_report(args) -> int:
+    from curriculum_pkg.batch import open_db
+    from curriculum_pkg.leaderboard import standings_table, write_leaderboard
+
+    try:
+        conn = open_db(Path(args.batch_dir), create=False)
+    except LocatedError as err:
+        print(f"오류 / error: {err.bilingual()}", file=sys.stderr)
+        return 2
+    with contextlib.closing(conn):
+        standings = write_leaderboard(Path(args.batch_dir), conn)
+    print(standings_table(standings))
+    print(f"순위표 / leaderboard: {args.batch_dir}/leaderboard.md, leaderboard.csv")
+    return 0
 
 
 def cmd_scenario(args) -> int:
@@ -131,7 +193,28 @@ def main(argv: list[str] | None = None) -> int:
         "-a", "--assignment", required=True, help="assignment id or assignment.yaml path"
     )
     g.add_argument("-o", "--out", help="output folder (default runs/<assignment>-<time>)")
+    g.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run the student's nodes without the sandbox (debugging; the report says so)",
+    )
     g.set_defaults(func=cmd_grade)
+    b = sub.add_parser("batch", help="grade every submission of a class (one sub-folder each)")
+    b.add_argument("submissions", help="folder holding one sub-folder per student or team")
+    b.add_argument(
+        "-a", "--assignment", required=True, help="assignment id or assignment.yaml path"
+    )
+    b.add_argument(
+        "-o", "--out", help="batch folder (default runs/batch-<assignment>-<folder name>)"
+    )
+    b.add_argument(
+        "-j", "--workers", type=int, default=1, help="submissions graded at once (default 1)"
+    )
+    b.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    b.set_defaults(func=cmd_batch)
+    r = sub.add_parser("report", help="write the leaderboard of a batch folder")
+    r.add_argument("batch_dir", help="the --out folder of `rootroute batch`")
+    r.set_defaults(func=cmd_report)
     s = sub.add_parser("scenario", help="scenario library tools")
     s.add_argument("action", choices=["validate", "list"])
     s.add_argument("files", nargs="*")

@@ -15,4 +15,9 @@ class SubmissionError(LocatedError):
     """A student submission cannot be graded: bad layout, launch file, install, or a node failed."""
 
 
-__all__ = ["AssignmentError", "LocatedError", "ScenarioError", "SubmissionError"]
+class GraderFault(SubmissionError):
+    """The grading run itself failed (its worker died): no verdict on the student's code, and a
+    batch grades the submission again. result.json marks it with error.kind = "grader"."""
+
+
+__all__ = ["AssignmentError", "GraderFault", "LocatedError", "ScenarioError", "SubmissionError"]

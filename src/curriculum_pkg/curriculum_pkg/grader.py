@@ -19,7 +19,7 @@ from pathlib import Path
 
 from curriculum_pkg.assignment import Assignment
 from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
-from curriculum_pkg.errors import SubmissionError
+from curriculum_pkg.errors import GraderFault, SubmissionError
 from curriculum_pkg.graphcheck import Finding, check_interfaces, check_rates
 from curriculum_pkg.processes import (
     NodeProcess,
@@ -381,7 +381,7 @@ def grade(
     except (OSError, pickle.UnpicklingError, EOFError):
         result = GradeResult(assignment, job.submission, out_dir)
         log = "\n".join(tail[-12:])
-        result.error = SubmissionError(
+        result.error = GraderFault(
             "grader",
             f"the grading run ended abnormally (worker exit code {code}); this is not your "
             f"code's fault as far as we can tell: ask your teacher to grade again. Log:\n{log}",

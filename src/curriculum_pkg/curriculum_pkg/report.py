@@ -9,7 +9,9 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
 
-RESULT_SCHEMA_VERSION = "1.2"  # 1.1: "sandbox"; 1.2: episodes[].recording
+from curriculum_pkg.errors import GraderFault
+
+RESULT_SCHEMA_VERSION = "1.3"  # 1.1: "sandbox"; 1.2: episodes[].recording; 1.3: error.kind
 _LABEL = {
     "graph": ("노드 그래프 적합성", "Graph conformance"),
     "task": ("작업 성공", "Task success"),
@@ -28,7 +30,14 @@ def result_dict(result) -> dict:
         "submission": str(result.submission),
         "score": result.points,
         "passed": result.passed,
-        "error": None if err is None else {"location": err.location, "en": err.en, "ko": err.ko},
+        "error": None
+        if err is None
+        else {
+            "kind": "grader" if isinstance(err, GraderFault) else "submission",
+            "location": err.location,
+            "en": err.en,
+            "ko": err.ko,
+        },
         "wall_s": result.wall_s,
         "sandbox": None if result.sandbox is None else result.sandbox.as_dict(),
         "host": {"python": platform.python_version(), "machine": platform.machine()},
