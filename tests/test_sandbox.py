@@ -5,7 +5,9 @@ assertions read the node's log, which the grader keeps in out/logs.
 """
 
 import json
+import os
 import socket
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import psutil
 import pytest
 
 from curriculum_pkg.grader import grade
-from curriculum_pkg.sandbox import CGROUP_ROOT, PIDS_LIMIT, Limits
+from curriculum_pkg.sandbox import CGROUP_ROOT, PIDS_LIMIT, Limits, Sandbox, SandboxInfo
 
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN_SCENARIO = REPO / "src/curriculum_pkg/scenarios/banwol_plating_01.yaml"
@@ -172,3 +174,27 @@ def test_a_node_printing_without_end_is_stopped_at_the_log_limit(
     assert max(f.stat().st_size for f in (out / "logs").rglob("*.log")) <= (
         Limits(cpu_s=1).file_size_bytes
     )
+
+
+def test_read_only_paths_under_tmp_stay_visible_in_the_private_tmp(tmp_path):
+    # A checkout (and so its .venv and platform packages) may live under /tmp, as CI's clone
+    # can: the sandbox's private /tmp must not hide what it binds there.
+    shared = tmp_path / "platform"
+    shared.mkdir()
+    (shared / "hello.txt").write_text("안녕 hello")
+    (tmp_path / "secret.txt").write_text("not bound: must stay invisible")
+    info = SandboxInfo()
+    box = Sandbox.for_run(info, f"test-{os.getpid()}", readonly=(shared,))
+    try:
+        assert box.bwrap is not None, info.missing
+        cmd = box.command(
+            ["/bin/sh", "-c", f"cat {shared}/hello.txt && test ! -e {tmp_path}/secret.txt"],
+            env={"PATH": "/usr/bin:/bin"},
+            limits=Limits(cpu_s=10),
+        )
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    finally:
+        if box.cgroup is not None:
+            box.cgroup.kill_all()
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "안녕 hello"

@@ -279,6 +279,9 @@ class Sandbox:
         args = [self.bwrap or "bwrap", "--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
         args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         args += ["--die-with-parent", "--new-session", "--hostname", "rootroute"]
+        # The private /tmp first: a later bind under /tmp (a checkout or a venv there, the run's
+        # prefix) must land on top of it, not be hidden by it.
+        args += ["--tmpfs", "/tmp", "--dir", "/tmp/home"]
         for system in ("/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin"):
             args += ["--ro-bind-try", system, system]
         args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
@@ -287,7 +290,7 @@ class Sandbox:
         # /dev/shm is the run's own (enter_private_network): shared with the simulator, as Fast
         # DDS's shared memory needs; an empty one would silently lose every message.
         args += ["--proc", "/proc", "--dev", "/dev", "--bind", "/dev/shm", "/dev/shm"]
-        args += ["--tmpfs", "/tmp", "--dir", "/tmp/home", "--chdir", cwd, "--clearenv"]
+        args += ["--chdir", cwd, "--clearenv"]
         for key, value in env.items():
             args += ["--setenv", key, value]
         return args
