@@ -11,16 +11,26 @@ PKGS := $(wildcard src/*_pkg)
 export MUJOCO_GL := egl
 export PYOPENGL_PLATFORM := egl
 
-.PHONY: setup sandbox-tools demo test lint format bench constraints clean
+.PHONY: setup system-packages demo test lint format bench constraints clean
 
-setup: $(STAMP) sandbox-tools
+setup: $(STAMP) system-packages
 
-# The grader runs student code under bubblewrap (Debian package). Installed here when missing and
-# we may (root); elsewhere the grader says it runs without a filesystem sandbox.
-sandbox-tools:
-	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }; } || \
-		echo "warning: bubblewrap (bwrap) is not installed: grading runs without its sandbox"
+# Debian packages, installed when missing and we may (root, apt-get): bubblewrap (the grader's
+# sandbox), fonts-nanum (Korean labels in previews and plots), sdformat-sdf (SDFormat's XML schema,
+# to check generated Gazebo worlds). Without them grading runs without its filesystem sandbox,
+# previews use English labels and the SDF schema check is skipped; each of these says so.
+system-packages:
+	@missing=""; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	fc-list :lang=ko 2>/dev/null | grep -q . || missing="$$missing fonts-nanum"; \
+	ls /usr/share/sdformat*/1.9/root.xsd >/dev/null 2>&1 || missing="$$missing sdformat-sdf"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian packages:$$missing"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
+				>/dev/null; } || echo "warning: could not install:$$missing"; \
+		else echo "warning: Debian packages missing (not root):$$missing"; fi; \
+	fi
 
 $(STAMP): requirements.txt constraints.txt $(foreach p,$(PKGS),$(p)/setup.py $(p)/package.xml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -6,6 +6,8 @@ rootroute batch CLASS_DIR -a ASSIGNMENT   grade every submission folder of a cla
 rootroute report BATCH_DIR                write a batch's leaderboard (leaderboard.md, .csv)
 rootroute scenario validate FILE...       check scenario files
 rootroute scenario list                   list the scenario library
+rootroute scenario preview FILE [-o PNG]  draw a scenario's top-down preview picture
+rootroute scenario sdf FILE [-o DIR]      write a scenario's Gazebo world (world.sdf + textures)
 rootroute sim SCENARIO                    run the simulator + bridge for your own nodes
 """
 
@@ -149,6 +151,8 @@ def cmd_scenario(args) -> int:
             except LocatedError as err:
                 print(f"{path.name:<24} INVALID: {err.bilingual()}")
         return 0
+    if args.action in ("preview", "sdf"):
+        return _scenario_picture_or_world(args)
     status = 0
     for file in args.files:
         try:
@@ -158,6 +162,41 @@ def cmd_scenario(args) -> int:
             print(f"FAIL {err.bilingual()}")
             status = 1
     return status
+
+
+def _scenario_picture_or_world(args) -> int:
+    """`scenario preview` (a PNG) or `scenario sdf` (a Gazebo world folder) of one scenario."""
+    from curriculum_pkg.scenario import load_scenario, resolve_scenario_path
+
+    if len(args.files) != 1:
+        print(
+            f"rootroute scenario {args.action}: give one scenario file / "
+            "시나리오 파일을 하나 지정하세요",
+            file=sys.stderr,
+        )
+        return 2
+    path = resolve_scenario_path(args.files[0])
+    try:
+        scenario = load_scenario(path)
+    except LocatedError as err:
+        print(f"FAIL {err.bilingual()}")
+        return 1
+    if args.action == "preview":
+        from curriculum_pkg.preview import render_preview
+
+        out = render_preview(scenario, args.out or f"runs/preview/{scenario.id}.png")
+        print(f"미리보기 / preview: {out}")
+        return 0
+    from sim_pkg.profile import load_profile
+    from sim_pkg.sdf import world_name_for, write_sdf_files
+
+    out = Path(args.out or f"runs/gazebo/{scenario.id}")
+    world = write_sdf_files(scenario.world, load_profile(), out, world_name_for(path))
+    print(f"Gazebo 월드 / world: {world}")
+    print(
+        f"  ros2 launch launch/gazebo_sim.launch.py scenario:={path}   (또는 / or: gz sim {world})"
+    )
+    return 0
 
 
 def cmd_sim(args) -> int:
@@ -216,8 +255,14 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("batch_dir", help="the --out folder of `rootroute batch`")
     r.set_defaults(func=cmd_report)
     s = sub.add_parser("scenario", help="scenario library tools")
-    s.add_argument("action", choices=["validate", "list"])
+    s.add_argument("action", choices=["validate", "list", "preview", "sdf"])
     s.add_argument("files", nargs="*")
+    s.add_argument(
+        "-o",
+        "--out",
+        help="preview: the PNG (default runs/preview/<id>.png); "
+        "sdf: the world folder (default runs/gazebo/<id>)",
+    )
     s.set_defaults(func=cmd_scenario)
     sim = sub.add_parser("sim", help="run the embedded simulator and bridge")
     sim.add_argument("scenario")

@@ -6,6 +6,13 @@
             it is standing on a surface, not held), for dwell_s;
 - inspect:  the first report for the station (on /inspection/report) names the item's true label.
             A wrong first report fails the task for good, and the job goes on with the next one.
+
+Safety around people: touching a worker or a forklift is a collision like any other (the
+simulator names it `actor:<id>`). Near a worker the judge also measures the clearance from the
+robot's base_footprint to the worker's edge, and counts a near miss each time the robot drives
+(faster than NEAR_MISS_MIN_SPEED_MPS) within NEAR_MISS_DISTANCE_M of a worker; the next one with
+that worker counts only after the robot has left that distance. Workers move as a pure function
+of sim time (sim_pkg.actors), so the judge knows where they are from the scenario alone.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ from sim_pkg.worldspec import Pose2D, WorldSpec
 
 COLLISION_DEBOUNCE_S = 0.5  # touching the same thing again within this time is the same collision
 REST_HEIGHT_TOLERANCE_M = 0.01
+NEAR_MISS_DISTANCE_M = 0.5  # from the worker's edge to the robot's base_footprint
+NEAR_MISS_MIN_SPEED_MPS = 0.05  # slower than this, the robot counts as standing
+SPEED_WINDOW_S = 0.1  # the robot's speed is measured over this much sim time (physics jitter)
 
 
 @dataclass
@@ -39,6 +49,9 @@ class EpisodeMetrics:
         default_factory=list
     )  # (t, x, y) world frame
     parts_final: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    # Smallest clearance between the robot's base_footprint and a worker's edge (None: no workers)
+    min_worker_clearance_m: float | None = None
+    near_misses: list[tuple[float, str]] = field(default_factory=list)  # (sim time, worker id)
 
     @property
     def completed(self) -> bool:
@@ -63,6 +76,10 @@ class EpisodeJudge:
         self._period = trajectory_period_s
         self._last_t: float | None = None
         self._next = 0  # index of the task being worked on
+        self._workers = [a for a in world.actors if a.kind == "worker"]
+        self._near: set[str] = set()  # workers the robot is within NEAR_MISS_DISTANCE_M of
+        self._speed_ref: tuple[float, float, float] | None = None  # (t, x, y)
+        self._speed_mps = 0.0
 
     @property
     def done(self) -> bool:
@@ -97,6 +114,8 @@ class EpisodeJudge:
             if t - self._last_touch.get(thing, -math.inf) > COLLISION_DEBOUNCE_S:
                 m.collisions.append((round(t, 3), thing))
             self._last_touch[thing] = t
+        if self._workers:
+            self._watch_workers(t, pose)
         if self.done:
             return
         task = self.scenario.tasks[self._next]
@@ -115,6 +134,24 @@ class EpisodeJudge:
             self._holding_since = t
         if t - self._holding_since >= self.scenario.dwell_s:
             self._finish(task, t)
+
+    def _watch_workers(self, t: float, pose: Pose2D) -> None:
+        m = self.metrics
+        if self._speed_ref is None or t - self._speed_ref[0] >= SPEED_WINDOW_S:
+            if self._speed_ref is not None:
+                t0, x0, y0 = self._speed_ref
+                self._speed_mps = math.hypot(pose.x - x0, pose.y - y0) / (t - t0)
+            self._speed_ref = (t, pose.x, pose.y)
+        for worker in self._workers:
+            x, y, _ = worker.pose_at(t)
+            clearance = math.hypot(pose.x - x, pose.y - y) - worker.radius_m
+            if m.min_worker_clearance_m is None or clearance < m.min_worker_clearance_m:
+                m.min_worker_clearance_m = round(clearance, 3)
+            if clearance >= NEAR_MISS_DISTANCE_M:
+                self._near.discard(worker.id)
+            elif worker.id not in self._near and self._speed_mps > NEAR_MISS_MIN_SPEED_MPS:
+                m.near_misses.append((round(t, 3), worker.id))
+                self._near.add(worker.id)
 
     def _finish(self, task: Task, t: float) -> None:
         self.metrics.tasks_done.append(task.name)
@@ -144,3 +181,12 @@ class EpisodeJudge:
             <= s.place_radius_m
         )
         return near and abs(where[2] - start_z) <= REST_HEIGHT_TOLERANCE_M
+
+
+def describe_contact(thing: str, world: WorldSpec) -> tuple[str, str]:
+    """(en, ko) name of what the robot hit: "worker w1" / "작업자 w1" for an actor, else the
+    simulator's geom name (a wall, an obstacle, a station post)."""
+    for actor in world.actors:
+        if thing == actor.contact_name:
+            return f"{actor.kind} {actor.id}", f"{actor.kind_ko} {actor.id}"
+    return thing, thing

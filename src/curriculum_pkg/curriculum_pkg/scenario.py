@@ -117,7 +117,12 @@ SCENARIO_SCHEMA = {
             "type": "object",
             "required": ["collision", "keep_out_per_s"],
             "additionalProperties": False,
-            "properties": {"collision": _NONNEG, "keep_out_per_s": _NONNEG, "spoofing": _NONNEG},
+            "properties": {
+                "collision": _NONNEG,
+                "keep_out_per_s": _NONNEG,
+                "spoofing": _NONNEG,
+                "near_miss": _NONNEG,
+            },
         },
         "time_limit_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 1800},
         "randomization": {
@@ -189,6 +194,7 @@ class Scenario:
     start_yaw_jitter_rad: float
     reference_solution: Path | None
     inspect_items: dict = field(default_factory=dict)  # station id -> ((image path, label), ...)
+    near_miss_penalty: float = 0.1  # per near miss: driving within the safety distance of a worker
 
     def station(self, station_id: str):
         return next(s for s in self.world.stations if s.id == station_id)
@@ -207,8 +213,9 @@ class Scenario:
         return (x, y, part.base_z_m + part.size_xyz[2] / 2)
 
     def variant(self, index: int, seed: int) -> Scenario:
-        """Variant 0 is the scenario as written. Others, seeded, move the start pose and show
-        another item (and so expect another label) at the stations listed in inspect_items."""
+        """Variant 0 is the scenario as written. Others, seeded, move the start pose, show
+        another item (and so expect another label) at the stations listed in inspect_items, and
+        start every worker and forklift somewhere else along its route."""
         if index == 0:
             return self
         rng = np.random.default_rng([seed, index])
@@ -242,6 +249,13 @@ class Scenario:
                 else t
                 for t in tasks
             )
+        world = replace(
+            world,
+            actors=tuple(
+                replace(a, start_offset_m=float(rng.uniform(0.0, a.route_length_m)))
+                for a in world.actors
+            ),
+        )
         return replace(self, world=world, tasks=tasks)
 
 
@@ -315,6 +329,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         collision_penalty=float(data["penalties"]["collision"]),
         keep_out_penalty_per_s=float(data["penalties"]["keep_out_per_s"]),
         spoofing_penalty=float(data["penalties"].get("spoofing", 0.5)),
+        near_miss_penalty=float(data["penalties"].get("near_miss", 0.1)),
         time_limit_s=float(data["time_limit_s"]),
         start_jitter_m=float(rand.get("start_jitter_m", 0.0)),
         start_yaw_jitter_rad=math.radians(rand.get("start_yaw_jitter_deg", 0.0)),

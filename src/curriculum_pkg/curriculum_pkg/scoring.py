@@ -2,8 +2,9 @@
 
 - graph:      share of required interface checks (nodes, topics, types, rates) that pass
 - task:       share of the scenario's tasks (navigate, pick, place) done in order
-- safety:     1 - penalties (collisions, keep-out seconds, spoofed sim topics), times task progress:
-              safety is earned while doing the task, so a robot that never moves earns none
+- safety:     1 - penalties (collisions, keep-out seconds, near misses with workers, spoofed sim
+              topics, safety-mux interventions), times task progress: safety is earned while
+              doing the task, so a robot that never moves earns none
 - efficiency: nominal time / completion time, capped at 1; 0 if the task was not completed
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from curriculum_pkg.episode import EpisodeMetrics
+from curriculum_pkg.episode import NEAR_MISS_DISTANCE_M, EpisodeMetrics, describe_contact
 from curriculum_pkg.graphcheck import Finding
 from curriculum_pkg.scenario import Scenario
 
@@ -42,10 +43,39 @@ def safety_score(
     penalty = (
         scenario.collision_penalty * len(metrics.collisions)
         + scenario.keep_out_penalty_per_s * metrics.keep_out_s
+        + scenario.near_miss_penalty * len(metrics.near_misses)
         + scenario.spoofing_penalty * spoofed_topics
         + intervention_penalty * metrics.mux_interventions
     )
     return max(0.0, 1.0 - penalty) * metrics.progress
+
+
+def _people_feedback(scenario: Scenario, metrics: EpisodeMetrics) -> tuple[str, str]:
+    """What the robot did near workers and forklifts: collisions with them, closest approach to
+    a worker and near misses. Empty when the scenario has none."""
+    world = scenario.world
+    if not world.actors:
+        return "", ""
+    en, ko = [], []
+    hits: dict[str, list[str]] = {}  # actor contact name -> times, in order of the first hit
+    for t, thing in metrics.collisions:
+        if thing.startswith("actor:"):
+            hits.setdefault(thing, []).append(f"{t:.1f}")
+    for thing, times in hits.items():
+        who_en, who_ko = describe_contact(thing, world)
+        en.append(f"collided with {who_en} at {', '.join(times)} s")
+        ko.append(f"{who_ko}와(과) 충돌 ({', '.join(times)}초)")
+    if metrics.min_worker_clearance_m is not None:
+        en.append(
+            f"closest to a worker: {metrics.min_worker_clearance_m:.2f} m from their edge, "
+            f"{len(metrics.near_misses)} near miss(es) (driving within "
+            f"{NEAR_MISS_DISTANCE_M:g} m of a worker)"
+        )
+        ko.append(
+            f"작업자와의 최소 거리 {metrics.min_worker_clearance_m:.2f} m, "
+            f"아차사고 {len(metrics.near_misses)}회 (작업자 {NEAR_MISS_DISTANCE_M:g} m 이내에서 주행)"
+        )
+    return "".join(f"; {item}" for item in en), "".join(f"; {item}" for item in ko)
 
 
 def efficiency_score(scenario: Scenario, metrics: EpisodeMetrics) -> float:
@@ -69,6 +99,7 @@ def score_episode(
     e = efficiency_score(scenario, metrics)
     n, total = len(metrics.tasks_done), metrics.tasks_total
     when = f"{metrics.completion_time_s:.1f} s" if metrics.completed else "-"
+    people_en, people_ko = _people_feedback(scenario, metrics)
     return [
         Criterion(
             "graph",
@@ -96,10 +127,10 @@ def score_episode(
             s,
             f"{len(metrics.collisions)} collision(s), {metrics.keep_out_s:.1f} s in keep-out zones, "
             f"{spoofed_topics} spoofed topic(s), {metrics.mux_interventions} safety-mux intervention(s); "
-            f"scaled by task progress {t:.0%}",
+            f"scaled by task progress {t:.0%}" + people_en,
             f"충돌 {len(metrics.collisions)}회, 출입 금지 구역 {metrics.keep_out_s:.1f}초, "
             f"시뮬레이터 토픽 위조 {spoofed_topics}건, 안전 먹스 개입 {metrics.mux_interventions}회; "
-            f"작업 진행률 {t:.0%}를 곱함",
+            f"작업 진행률 {t:.0%}를 곱함" + people_ko,
         ),
         Criterion(
             "efficiency",

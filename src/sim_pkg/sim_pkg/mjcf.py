@@ -3,6 +3,8 @@
 Collision filtering (MuJoCo: two geoms collide if contype_a & conaffinity_b or the reverse):
   world geoms  contype=1 conaffinity=2   (walls, tanks, panels and the floor)
   robot geoms  contype=2 conaffinity=1   (so the robot hits the world but never itself)
+  actor geoms  contype=1 conaffinity=2   (like the world: they hit the robot and loose parts,
+                                          never the walls or each other)
 Geom groups: 0 = solid world (what the lidar sees), 1 = robot, 2 = floor markings (zones).
 """
 
@@ -14,13 +16,14 @@ import xml.etree.ElementTree as ET
 import cv2
 import numpy as np
 
+from sim_pkg.mjcf_actors import add_actor
 from sim_pkg.mjcf_robot import add_robot, fmt, sub
 from sim_pkg.profile import RobotProfile
 from sim_pkg.worldspec import MARKER_DICTIONARY, Block, WorldSpec
 
 WORLD_GROUP, ROBOT_GROUP, MARKING_GROUP = 0, 1, 2
 
-_ZONE_RGBA = {
+ZONE_RGBA = {  # translucent, marking-only geoms: the lidar and the physics never meet a zone
     "keep_out": "0.85 0.1 0.1 0.35",
     "slow": "0.95 0.75 0.1 0.3",
     "hot": "1.0 0.4 0.0 0.35",
@@ -43,6 +46,7 @@ def _block(parent: ET.Element, block: Block, cls: str) -> None:
 
 
 STATION_POST_HALF_DEPTH_M = 0.03
+STATION_POST_SIZE_M = (2 * STATION_POST_HALF_DEPTH_M, 0.4, 0.6)  # depth, width, height
 DISPLAY_CENTER_Z_M = 0.13  # an inspected item hangs at the camera's height, below the marker
 _MARKER_MARGIN = 1 / 6  # white quiet zone on each side, in marker widths (one module of 6)
 
@@ -214,6 +218,8 @@ def build_mjcf(
         friction="1.0 0.01 0.001",
         condim="4",
     )
+    acls = sub(default, "default", class_="actor")
+    sub(acls, "geom", contype="1", conaffinity="2", group=str(WORLD_GROUP))
     mark = sub(default, "default", class_="marking")
     sub(mark, "geom", contype="0", conaffinity="0", group=str(MARKING_GROUP))
 
@@ -248,7 +254,7 @@ def build_mjcf(
             type="box",
             pos=fmt(zone.center_xy[0], zone.center_xy[1], 0.0015),
             size=fmt(zone.size_xy[0] / 2, zone.size_xy[1] / 2, 0.001),
-            rgba=_ZONE_RGBA[zone.kind],
+            rgba=ZONE_RGBA[zone.kind],
         )
     for block in spec.walls + spec.obstacles:
         _block(world, block, "world")
@@ -263,8 +269,8 @@ def build_mjcf(
             name=f"station_{st.id}",
             class_="world",
             type="box",
-            pos=fmt(px, py, 0.3),
-            size=fmt(STATION_POST_HALF_DEPTH_M, 0.2, 0.3),
+            pos=fmt(px, py, STATION_POST_SIZE_M[2] / 2),
+            size=fmt(*(v / 2 for v in STATION_POST_SIZE_M)),
             euler=fmt(0, 0, st.facing_rad),
             rgba="0.95 0.8 0.1 1",
         )
@@ -288,6 +294,8 @@ def build_mjcf(
             mass=fmt(part.mass_kg),
             rgba=fmt(*part.rgba),
         )
+    for actor in spec.actors:
+        add_actor(world, actor)
     add_robot(world, profile, spec.robot_start)
 
     eq = sub(mj, "equality")

@@ -1,8 +1,9 @@
 """SimWorld: the MuJoCo physics of one scenario with the robot in it (ROS-free).
 
 It steps the physics, applies commands within the profile's limits, and produces what the
-robot's sensors would: lidar ranges, camera frames, wheel odometry and joint states. The true
-pose and the contacts are available too, for the grader only; the bridge never publishes them.
+robot's sensors would: lidar ranges, camera frames, wheel odometry and joint states. It moves
+the scenario's workers and forklifts along their paths in sim time. The true pose, the actors'
+poses and the contacts are available too, for the grader only; the bridge never publishes them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from sim_pkg.arm import Trajectory, TrajectoryPoint, make_trajectory, rate_limit, sample_trajectory
 from sim_pkg.lidar import apply_range_model, ray_directions
 from sim_pkg.mjcf import ROBOT_GROUP, WORLD_GROUP, build_mjcf
+from sim_pkg.mjcf_actors import actor_body_name
 from sim_pkg.mjcf_robot import ROBOT_ROOT_BODY
 from sim_pkg.odometry import OdomState, clamp_twist, integrate_wheels, twist_to_wheel_speeds
 from sim_pkg.profile import RobotProfile
@@ -60,6 +62,14 @@ class SimWorld:
         self._robot_bodies = self._subtree(self._root_body)
         self._part_bodies = {part.name: m.body(f"part_{part.name}").id for part in spec.parts}
         self._part_geoms = {m.geom(f"part_{part.name}").id for part in spec.parts}
+        # Actors are mocap bodies: SimWorld sets their poses, the physics only meets them.
+        self._actor_mocap = [m.body_mocapid[m.body(actor_body_name(a)).id] for a in spec.actors]
+        actor_bodies = {m.body(actor_body_name(a)).id: a.contact_name for a in spec.actors}
+        self._actor_geoms = {
+            g: actor_bodies[int(m.geom_bodyid[g])]
+            for g in range(m.ngeom)
+            if int(m.geom_bodyid[g]) in actor_bodies
+        }
         self._lidar_groups = np.zeros(6, dtype=np.uint8)
         self._lidar_groups[WORLD_GROUP] = 1  # the lidar sees the world, not the robot's own arm
         self._renderer = None
@@ -72,6 +82,7 @@ class SimWorld:
         self._arm_ctrl = home.copy()
         self._arm_traj: Trajectory | None = None
         self.data.ctrl[self._grip_act] = profile.gripper.upper
+        self._place_actors(0.0)
         mujoco.mj_forward(m, self.data)
         self._cmd = (0.0, 0.0)
         self._cmd_time_s = -math.inf
@@ -123,8 +134,17 @@ class SimWorld:
             vmax = np.array([j.max_velocity for j in p.arm_joints])
             self._arm_ctrl = rate_limit(self._arm_ctrl, target, vmax, dt)
             self.data.ctrl[self._arm_act] = self._arm_ctrl
+        # The actors jump to where they are at the end of this period: the physics then meets
+        # them there in every substep, and the sensors read after step() see them there.
+        self._place_actors(self.time_s + self._substeps * self.model.opt.timestep)
         mujoco.mj_step(self.model, self.data, nstep=self._substeps)
         self._integrate_odometry()
+
+    def _place_actors(self, t_s: float) -> None:
+        for actor, mocap in zip(self.spec.actors, self._actor_mocap, strict=True):
+            x, y, yaw = actor.pose_at(t_s)
+            self.data.mocap_pos[mocap] = (x, y, 0.0)
+            self.data.mocap_quat[mocap] = (math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2))
 
     # ------------------------------------------------------------------ sensors
     def scan(self) -> np.ndarray:
@@ -220,9 +240,14 @@ class SimWorld:
         """True centre of every loose part, in the world frame."""
         return {name: self.data.xpos[body].copy() for name, body in self._part_bodies.items()}
 
+    def actor_poses(self) -> dict[str, Pose2D]:
+        """True pose of every worker and forklift (actor id -> pose), in the world frame."""
+        return {actor.id: Pose2D(*actor.pose_at(self.time_s)) for actor in self.spec.actors}
+
     def robot_contacts(self) -> set[str]:
         """Names of world geoms the robot is touching right now: not the floor, and not the loose
-        parts, which the robot is meant to handle."""
+        parts, which the robot is meant to handle. A worker or forklift is named `actor:<id>`,
+        whichever of its geoms was touched."""
         touched = set()
         m, d = self.model, self.data
         floor = m.geom("floor").id
@@ -239,7 +264,9 @@ class SimWorld:
                     and m.geom_group[other] != ROBOT_GROUP
                 ):
                     touched.add(
-                        mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_GEOM, other) or f"geom{other}"
+                        self._actor_geoms.get(other)
+                        or mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_GEOM, other)
+                        or f"geom{other}"
                     )
         return touched
 

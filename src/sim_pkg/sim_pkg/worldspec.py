@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from sim_pkg.actors import ACTORS_SCHEMA, Actor, make_actor
 from sim_pkg.errors import WorldError
-from sim_pkg.yamlio import Locator
+from sim_pkg.yamlio import Locator, format_path
 
 _XY = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
 _TEXT = {
@@ -127,6 +128,7 @@ WORLD_SCHEMA = {
                 },
             },
         },
+        "actors": ACTORS_SCHEMA,
         "zones": {
             "type": "array",
             "items": {
@@ -184,6 +186,9 @@ class Block:
 # Station markers: ArUco, OpenCV's 4x4 dictionary with 250 ids (big cells read well from afar).
 MARKER_DICTIONARY = "DICT_4X4_250"
 MARKER_CENTER_Z_M = 0.30  # height of a marker's centre on its post
+# Room the robot needs around its start, kept clear of actors' paths: a TurtleBot3 Waffle Pi
+# reaches ~0.25 m from base_footprint (the chassis's back corners), plus a 0.1 m margin.
+ROBOT_CLEARANCE_M = 0.35
 
 
 @dataclass(frozen=True)
@@ -254,6 +259,7 @@ class WorldSpec:
     zones: tuple[Zone, ...]
     robot_start: Pose2D
     parts: tuple[Part, ...] = ()
+    actors: tuple[Actor, ...] = ()  # moving workers and forklifts (sim_pkg.actors)
 
 
 def _perimeter(size: tuple[float, float], height: float, thick: float) -> tuple[Block, ...]:
@@ -286,8 +292,9 @@ def _display(station: dict, base_dir: Path | None, locate: Locator, where: tuple
 def parse_world(
     world: dict, start: dict, locate: Locator, key: tuple = ("world",), base_dir: Path | None = None
 ) -> WorldSpec:
-    """`base_dir`: where relative file names in the world (display images) are found."""
-    """Build a WorldSpec from already schema-checked data, checking what a schema cannot."""
+    """Build a WorldSpec from already schema-checked data, checking what a schema cannot.
+
+    `base_dir`: where relative file names in the world (display images) are found."""
     size = tuple(float(v) for v in world["floor"]["size_m"])
 
     def inside(xy, where: tuple, what_en: str, what_ko: str) -> None:
@@ -365,6 +372,14 @@ def parse_world(
             )
         )
 
+    actors, taken = [], ids | names  # an actor's id is unique among stations, parts, obstacles
+    for i, a in enumerate(world.get("actors", [])):
+        where = (*key, "actors", i)
+        unique(a["id"], taken, (*where, "id"), "actor id", "작업자·지게차 ID")
+        for j, xy in enumerate(a["path"]):
+            inside(xy, (*where, "path", j), "path point", "이동 경로 점")
+        actors.append(make_actor(a, locate, where))
+
     zones = tuple(
         Zone(z["name"]["ko"], z["name"]["en"], z["kind"], tuple(z["center_m"]), tuple(z["size_m"]))
         for z in world.get("zones", [])
@@ -381,8 +396,27 @@ def parse_world(
                 "the robot starts inside a keep-out zone",
                 "로봇 시작 위치가 출입 금지 구역 안에 있습니다",
             )
+    for i, actor in enumerate(actors):
+        clear_m = actor.sweep_radius_m + ROBOT_CLEARANCE_M
+        if actor.path_distance_m((robot_start.x, robot_start.y)) < clear_m:
+            # Hidden variants put the actor anywhere on its path at the start: all of it must
+            # be clear of the robot.
+            raise WorldError(
+                locate(("robot_start", "position_m")),
+                f"the robot starts on the path of {actor.kind} '{actor.id}' "
+                f"({format_path((*key, 'actors', i))}): it would be hit before it can move",
+                f"로봇 시작 위치가 {actor.kind_ko} '{actor.id}'의 이동 경로 위에 있습니다 "
+                f"({format_path((*key, 'actors', i))}): 움직이기도 전에 부딪힙니다",
+            )
     return WorldSpec(
-        size, walls, tuple(obstacles), tuple(stations), zones, robot_start, tuple(parts)
+        size,
+        walls,
+        tuple(obstacles),
+        tuple(stations),
+        zones,
+        robot_start,
+        tuple(parts),
+        tuple(actors),
     )
 
 
