@@ -32,7 +32,7 @@ def test_reference_solution_passes_every_variant(tmp_path, assignment_dir):
     for ep in result.episodes:
         assert ep.metrics.completed and not ep.metrics.collisions and ep.metrics.keep_out_s == 0
     report = json.loads((tmp_path / "out/result.json").read_text())
-    assert report["schema_version"] == "1.3" and report["passed"] is True
+    assert report["schema_version"] == "1.4" and report["passed"] is True
     assert (tmp_path / "out/report.md").read_text().count("100.0") >= 1
     assert (tmp_path / "out/trajectory_banwol_plating_01_v0.png").stat().st_size > 1000
     # Every episode is recorded as a ROS 2 bag (MCAP), the student's commands included.

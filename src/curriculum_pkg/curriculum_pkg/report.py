@@ -11,7 +11,8 @@ from pathlib import Path
 
 from curriculum_pkg.errors import GraderFault
 
-RESULT_SCHEMA_VERSION = "1.3"  # 1.1: "sandbox"; 1.2: episodes[].recording; 1.3: error.kind
+RESULT_SCHEMA_VERSION = "1.4"  # 1.1 sandbox; 1.2 episodes[].recording; 1.3 error.kind;
+# 1.4 metrics.min_worker_clearance_m and metrics.near_misses
 _LABEL = {
     "graph": ("노드 그래프 적합성", "Graph conformance"),
     "task": ("작업 성공", "Task success"),
@@ -74,6 +75,8 @@ def result_dict(result) -> dict:
                     "completion_time_s": ep.metrics.completion_time_s,
                     "collisions": [{"t_s": t, "with": what} for t, what in ep.metrics.collisions],
                     "keep_out_s": round(ep.metrics.keep_out_s, 3),
+                    "min_worker_clearance_m": ep.metrics.min_worker_clearance_m,
+                    "near_misses": [{"t_s": t, "worker": w} for t, w in ep.metrics.near_misses],
                     "mux_interventions": ep.metrics.mux_interventions,
                     "sim_time_s": round(ep.metrics.sim_time_s, 3),
                     "trajectory_t_x_y": ep.metrics.trajectory,
@@ -87,74 +90,54 @@ def result_dict(result) -> dict:
 
 
 def _plot(result, ep, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
+    """The episode's ground-truth trajectory over the scenario's preview (curriculum_pkg.preview:
+    floor, zones by kind, obstacles, stations, task order, actors' paths)."""
+    from curriculum_pkg.preview import draw_preview
 
     run = next(r for r in result.assignment.runs if r.scenario.id == ep.scenario_id)
-    scenario = run.scenario.variant(ep.variant, ep.seed)
-    world = scenario.world
-    fig, ax = plt.subplots(
-        figsize=(7, 7 * world.floor_size_xy[1] / world.floor_size_xy[0] + 0.6), dpi=110
-    )
-    ax.add_patch(Rectangle((0, 0), *world.floor_size_xy, fill=False, lw=2, color="0.3"))
-    for z in world.zones:
-        ax.add_patch(
-            Rectangle(
-                (z.center_xy[0] - z.size_xy[0] / 2, z.center_xy[1] - z.size_xy[1] / 2),
-                *z.size_xy,
-                color="red",
-                alpha=0.2,
-                lw=0,
-            )
-        )
-    for o in world.obstacles:
-        ax.add_patch(
-            Rectangle(
-                (o.center_xy[0] - o.size_xy[0] / 2, o.center_xy[1] - o.size_xy[1] / 2),
-                *o.size_xy,
-                color=o.rgba[:3],
-                alpha=0.8,
-            )
-        )
-    for i, t in enumerate(scenario.tasks):
-        x, y, _ = scenario.task_point(t)
-        radius = {"navigate": scenario.station_radius_m, "place": scenario.place_radius_m}.get(
-            t.kind, 0.02
-        )
-        ax.add_patch(plt.Circle((x, y), radius, fill=False, color="goldenrod", lw=2))
-        ax.annotate(
-            f"{i + 1}: {t.name}", (x, y), textcoords="offset points", xytext=(6, 6), fontsize=8
-        )
-    if ep.metrics:
-        for name, (px, py, _pz) in ep.metrics.parts_final.items():
-            ax.plot(px, py, "s", color="tab:orange", ms=6)
+    scenario = run.scenario.variant(ep.variant, ep.seed)  # its start pose, its actors' offsets
+    fig = draw_preview(scenario)
+    ax = fig.axes[0]
+    metrics = ep.metrics
+    if metrics and metrics.trajectory:
+        ts = [p[0] for p in metrics.trajectory]
+        xs = [p[1] for p in metrics.trajectory]
+        ys = [p[2] for p in metrics.trajectory]
+
+        def at(t: float) -> tuple[float, float]:
+            k = min(range(len(ts)), key=lambda i: abs(ts[i] - t))
+            return xs[k], ys[k]
+
+        ax.plot(xs, ys, "-", color="tab:blue", lw=2.0, zorder=20, label="robot (ground truth)")
+        labelled: set[str] = set()
+        for t, what in metrics.collisions:
+            x, y = at(t)
+            ax.plot(x, y, "x", color="red", ms=11, mew=2.5, zorder=21)
+            if what in labelled:  # a robot pinned against something touches it again and again
+                continue
+            labelled.add(what)
             ax.annotate(
-                f"{name} (end)", (px, py), textcoords="offset points", xytext=(6, -10), fontsize=7
+                f"{what} {t:.0f}s", (x, y), xytext=(6, -12), textcoords="offset points",
+                fontsize=7, color="red", zorder=21,
+            )  # fmt: skip
+        for t, worker in metrics.near_misses:
+            x, y = at(t)
+            ax.plot(x, y, "^", color="darkorange", ms=8, zorder=21)
+            ax.annotate(
+                f"near miss {worker}", (x, y), xytext=(6, 4), textcoords="offset points",
+                fontsize=7, color="darkorange", zorder=21,
+            )  # fmt: skip
+        for name, (px, py, _pz) in metrics.parts_final.items():
+            ax.plot(px, py, "s", color="tab:orange", ms=6, zorder=21)
+            ax.annotate(
+                f"{name} (end)", (px, py), xytext=(6, -10), textcoords="offset points", fontsize=7
             )
-    if ep.metrics and ep.metrics.trajectory:
-        xs = [p[1] for p in ep.metrics.trajectory]
-        ys = [p[2] for p in ep.metrics.trajectory]
-        ax.plot(xs, ys, "-", color="tab:blue", lw=1.8, label="robot (ground truth)")
-        ax.plot(xs[0], ys[0], "o", color="tab:green", label="start")
-        for t, _what in ep.metrics.collisions:
-            k = min(
-                range(len(ep.metrics.trajectory)),
-                key=lambda i, t=t: abs(ep.metrics.trajectory[i][0] - t),
-            )
-            ax.plot(xs[k], ys[k], "x", color="red", ms=10, mew=2)
-    ax.set_aspect("equal")
-    ax.set_xlim(-0.2, world.floor_size_xy[0] + 0.2)
-    ax.set_ylim(-0.2, world.floor_size_xy[1] + 0.2)
-    ax.set_xlabel("x [m]")
-    ax.set_ylabel("y [m]")
-    ax.set_title(f"{ep.scenario_id} variant {ep.variant}: {ep.points:.1f} points")
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+        ax.legend(loc="lower right", fontsize=7)
+    fig.text(
+        0.99, 0.005, f"{ep.scenario_id} variant {ep.variant}: {ep.points:.1f} points",
+        ha="right", va="bottom", fontsize=9,
+    )  # fmt: skip
     fig.savefig(path)
-    plt.close(fig)
 
 
 def _recording(result, ep) -> dict | None:
@@ -225,6 +208,16 @@ def markdown(result) -> str:
             f"실시간 배속 / Real-time factor achieved: {ep.real_time_factor:.1f}x "
             f"(목표 / target {a.real_time_factor:g}x); 시뮬레이션 / sim {ep.metrics.sim_time_s:.1f} s",
             "",
+            *(
+                [
+                    f"작업자와 가장 가까웠던 거리 / Closest to a worker: "
+                    f"{ep.metrics.min_worker_clearance_m:.2f} m; 아차사고 / near misses: "
+                    f"{len(ep.metrics.near_misses)}",
+                    "",
+                ]
+                if ep.metrics.min_worker_clearance_m is not None
+                else []
+            ),
             "| 항목 / Criterion | 가중치 / Weight | 점수 / Score | 피드백 | Feedback |",
             "|---|---:|---:|---|---|",
         ]
