@@ -7,8 +7,8 @@ import textwrap
 import pytest
 from geometry_msgs.msg import PoseArray
 
-# A compact forklift (a stacker): scan_processor takes clusters longer than 1.5 m for walls
-# (perception_pkg MAX_EXTENT_M), and a full-size 2.0 m forklift seen side-on is one of those.
+# A full-size forklift (the default 2.0 x 1.1 m) driving across the robot's view, long side on:
+# its 2 m cluster is still a mover for scan_processor (max_obstacle_extent_m 2.5), not a wall.
 SCENARIO = """\
 world:
   floor: {size_m: [7.0, 6.0]}
@@ -16,10 +16,9 @@ world:
   stations:
     - {id: dock, name: {ko: 도크, en: Dock}, marker_id: 3, stop_m: [6.0, 5.0], facing_deg: 0}
   actors:
-    - id: stacker
+    - id: forklift_1
       kind: forklift
-      size_m: [1.2, 0.9, 2.0]
-      path: [[3.5, 0.8], [3.5, 5.2]]
+      path: [[3.5, 1.2], [3.5, 4.8]]
       speed_mps: 1.0
       pause_s: 1.0
 robot_start: {position_m: [1.0, 3.0], yaw_deg: 0}
@@ -39,9 +38,9 @@ def test_scan_processor_reports_a_forklift_crossing_in_front(tmp_path, ros_proce
     )
 
     # In odom (zero at the robot's start, (1, 3) facing east), the forklift's near side is at
-    # x = 3.5 - 0.45 - 1.0 = 2.05, and it drives north or south along it. Nothing else moves.
+    # x = 3.5 - 0.55 - 1.0 = 1.95, and it drives north or south along it. Nothing else moves.
     for p in (p for m in moving for p in m.poses):
         heading = 2.0 * math.atan2(p.orientation.z, p.orientation.w)
-        assert p.position.x == pytest.approx(2.05, abs=0.15)
+        assert p.position.x == pytest.approx(1.95, abs=0.15)
         assert -2.5 < p.position.y < 2.5
         assert abs(heading) == pytest.approx(math.pi / 2, abs=0.4)

@@ -243,7 +243,7 @@ def detect_moving(
     dt_s: float,
     min_speed_mps: float = 0.1,
     max_match_m: float = 0.5,
-    max_extent_m: float = 1.5,
+    max_extent_m: float = 2.5,
     extent_tolerance_m: float = 0.1,
 ) -> list[MovingObstacle]:
     """The clusters of the current scan that moved since the previous one, with their velocity.

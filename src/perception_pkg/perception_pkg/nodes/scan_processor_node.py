@@ -47,7 +47,6 @@ from perception_pkg.lidar import (
 )
 from sim_pkg.profile import DEFAULT_PROFILE, load_profile
 
-MAX_EXTENT_M = 1.5  # larger clusters are walls, not people or forklifts (see detect_moving)
 RANGE_MARGIN_M = 0.3  # clusters reaching range_max minus this may be cut off by the range limit
 MAX_ODOM_SKEW_S = 0.1  # use an odometry pose only this close in time to the scan
 
@@ -103,6 +102,13 @@ class ScanProcessor(Node):
         )
         self.max_speed_mps = self._float(
             "max_obstacle_speed_mps", 1.5, 0.1, 10.0, "the fastest obstacle that can be matched"
+        )
+        self.max_extent_m = self._float(
+            "max_obstacle_extent_m",
+            2.5,
+            0.2,
+            10.0,
+            "longer clusters are walls, not movers (a 2.0 x 1.1 m forklift spans up to 2.3 m)",
         )
 
         self.scan_pub = self.create_publisher(LaserScan, "/scan_filtered", qos_profile_sensor_data)
@@ -216,7 +222,12 @@ class ScanProcessor(Node):
             then_s, before = older[-1]
             dt_s = now_s - then_s
             found = detect_moving(
-                before, world, dt_s, self.min_speed_mps, self.max_speed_mps * dt_s, MAX_EXTENT_M
+                before,
+                world,
+                dt_s,
+                self.min_speed_mps,
+                self.max_speed_mps * dt_s,
+                self.max_extent_m,
             )
         self.history.append((now_s, world))
         while now_s - self.history[0][0] > 2.0 * self.window_s:
@@ -244,7 +255,7 @@ class ScanProcessor(Node):
         markers = MarkerArray(markers=[Marker(header=header, action=Marker.DELETEALL)])
         for i, c in enumerate(clusters):
             rgba = (0.9, 0.1, 0.1, 0.9) if i in moving else (0.2, 0.6, 1.0, 0.8)
-            if c.extent_m <= MAX_EXTENT_M:
+            if c.extent_m <= self.max_extent_m:
                 m = _marker(header, "clusters", i, Marker.CYLINDER, rgba)
                 m.pose.position.x, m.pose.position.y = c.centroid_xy
                 m.scale.x = m.scale.y = max(c.extent_m, 0.05)
