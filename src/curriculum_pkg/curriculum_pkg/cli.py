@@ -9,6 +9,7 @@ rootroute scenario list                   list the scenario library
 rootroute scenario preview FILE [-o PNG]  draw a scenario's top-down preview picture
 rootroute scenario sdf FILE [-o DIR]      write a scenario's Gazebo world (world.sdf + textures)
 rootroute sim SCENARIO                    run the simulator + bridge for your own nodes
+rootroute new-assignment ID -s SCENARIO   start a new assignment (assignment.yaml + starter)
 """
 
 from __future__ import annotations
@@ -199,6 +200,23 @@ def _scenario_picture_or_world(args) -> int:
     return 0
 
 
+def cmd_new_assignment(args) -> int:
+    from curriculum_pkg.scaffold import new_assignment
+
+    try:
+        folder = new_assignment(args.id, args.scenario, Path(args.out))
+    except LocatedError as err:
+        print(f"오류 / error: {err.bilingual()}", file=sys.stderr)
+        return 2
+    print(f"새 과제 / new assignment: {folder}/assignment.yaml, starter: {folder}/starter")
+    print(
+        "제목·설명의 TODO를 채우고 모범 답안(reference)을 추가하세요 / fill in the TODOs and add "
+        "a reference solution. 확인 / check:\n"
+        f"  rootroute grade {folder}/starter -a {folder}/assignment.yaml"
+    )
+    return 0
+
+
 def cmd_sim(args) -> int:
     from curriculum_pkg.scenario import resolve_scenario_path
 
@@ -264,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         "sdf: the world folder (default runs/gazebo/<id>)",
     )
     s.set_defaults(func=cmd_scenario)
+    n = sub.add_parser("new-assignment", help="start a new assignment from a scenario")
+    n.add_argument("id", help="assignment id: lower case, digits and _ (e.g. welding_round)")
+    n.add_argument("-s", "--scenario", required=True, help="scenario id or .yaml path")
+    n.add_argument("-o", "--out", default="assignments", help="parent folder (default assignments)")
+    n.set_defaults(func=cmd_new_assignment)
     sim = sub.add_parser("sim", help="run the embedded simulator and bridge")
     sim.add_argument("scenario")
     sim.add_argument(
