@@ -198,3 +198,30 @@ def test_read_only_paths_under_tmp_stay_visible_in_the_private_tmp(tmp_path):
             box.cgroup.kill_all()
     assert run.returncode == 0, run.stderr
     assert run.stdout == "안녕 hello"
+
+
+def test_a_symbolic_link_in_a_submission_is_refused_before_anything_reads_it(
+    submission, quick_assignment, tmp_path
+):
+    # The grader reads the submission outside the sandbox: a link to a hidden scenario must not
+    # bring its content into the build, the logs or the report.
+    (submission.path / "station_runner/station_runner/scenario.yaml").symlink_to(HIDDEN_SCENARIO)
+    out = tmp_path / "out"
+    result = grade(submission.path, quick_assignment, out, progress=lambda _m: None)
+    assert result.points == 0.0
+    assert result.error.location == "station_runner/station_runner/scenario.yaml"
+    assert "symbolic links" in result.error.en and "심볼릭 링크" in result.error.ko
+    secret = "stations:"  # in every scenario file, in no report of ours
+    leaked = [p for p in out.rglob("*") if p.is_file() and secret in p.read_text(errors="ignore")]
+    assert not leaked
+
+
+def test_a_fifo_or_an_oversized_submission_is_refused(submission, quick_assignment, tmp_path):
+    os.mkfifo(submission.path / "station_runner/pipe")  # reading it would block the grader
+    result = grade(submission.path, quick_assignment, tmp_path / "out1", progress=lambda _m: None)
+    assert result.error.location == "station_runner/pipe" and "regular files" in result.error.en
+    (submission.path / "station_runner/pipe").unlink()
+    with open(submission.path / "station_runner/data.bin", "wb") as big:  # sparse: no disk used
+        big.truncate(101 << 20)
+    result = grade(submission.path, quick_assignment, tmp_path / "out2", progress=lambda _m: None)
+    assert "too large" in result.error.en and "너무 큽니다" in result.error.ko

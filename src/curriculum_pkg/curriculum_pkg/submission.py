@@ -16,6 +16,8 @@ from curriculum_pkg.launchfile import NodeSpec, parse_launch_file
 from curriculum_pkg.sandbox import Limits, Sandbox
 
 INSTALL_TIMEOUT_S = 180
+MAX_FILES = 5000  # a submission is source code: a few packages, some launch and config files
+MAX_BYTES = 100 << 20  # small models and images fit; data sets do not
 # The platform's own node packages: a launch file may start their nodes next to the student's
 # (e.g. planning_pkg's arm_commander), as `ros2 launch` would on a lab robot that has them built.
 PLATFORM_PACKAGES = ("planning_pkg", "perception_pkg", "teleop_pkg")
@@ -36,6 +38,39 @@ class InstalledSubmission:
     launch_file: Path
     nodes: tuple[NodeSpec, ...]
     executables: dict[tuple[str, str], Executable]  # (pkg, exec) -> entry point
+
+
+def check_files(root: Path) -> None:
+    """Only regular files and folders, within size limits. The grader reads and copies the
+    submission outside the sandbox: a symbolic link could make it read (and echo into a report)
+    a file the student may not see, such as a hidden scenario; a huge tree could fill the disk."""
+    total_bytes = files = 0
+    for folder, dirs, names in os.walk(root):  # does not follow links to folders
+        for name in dirs + names:
+            path = Path(folder) / name
+            where = str(path.relative_to(root))
+            if path.is_symlink():
+                raise SubmissionError(
+                    where,
+                    "symbolic links are not allowed in a submission: put the file itself there",
+                    "제출물에는 심볼릭 링크를 넣을 수 없습니다. 링크 대신 파일 자체를 넣으세요",
+                )
+            if name in names and not path.is_file():
+                raise SubmissionError(
+                    where,
+                    "only regular files and folders are allowed in a submission",
+                    "제출물에는 일반 파일과 폴더만 넣을 수 있습니다",
+                )
+        files += len(names)
+        total_bytes += sum((Path(folder) / name).stat().st_size for name in names)
+        if files > MAX_FILES or total_bytes > MAX_BYTES:
+            raise SubmissionError(
+                str(root),
+                f"the submission is too large (more than {MAX_FILES} files or "
+                f"{MAX_BYTES >> 20} MiB): leave out data sets, logs and build output",
+                f"제출물이 너무 큽니다 (파일 {MAX_FILES}개 또는 {MAX_BYTES >> 20} MiB 초과). "
+                "데이터셋, 로그, 빌드 결과물은 빼고 제출하세요",
+            )
 
 
 def find_packages(root: Path) -> dict[str, Path]:
@@ -154,6 +189,7 @@ def install_submission(
     root = Path(root).resolve()
     if not root.is_dir():
         raise SubmissionError(str(root), "submission folder does not exist", "제출 폴더가 없습니다")
+    check_files(root)
     launch_file = find_launch_file(root, launch_name)
     nodes = tuple(parse_launch_file(launch_file))
     packages = find_packages(root)
@@ -173,7 +209,10 @@ def install_submission(
         source = prefix.parent / "sources" / pkg
         shutil.rmtree(source, ignore_errors=True)
         shutil.copytree(
-            folder, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+            folder,
+            source,
+            symlinks=True,  # check_files allows none; never follow one out of the submission
+            ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"),
         )
         _install(
             pkg,
