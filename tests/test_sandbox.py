@@ -225,3 +225,43 @@ def test_a_fifo_or_an_oversized_submission_is_refused(submission, quick_assignme
         big.truncate(101 << 20)
     result = grade(submission.path, quick_assignment, tmp_path / "out2", progress=lambda _m: None)
     assert "too large" in result.error.en and "너무 큽니다" in result.error.ko
+
+
+def test_the_platforms_safety_mux_cannot_be_replaced_or_bypassed(
+    submission, quick_assignment, tmp_path
+):
+    launch = submission.launch_file.read_text()
+    # 1. A node of the student's own, launched under the mux's name.
+    submission.launch_file.write_text(
+        launch.replace(
+            "pkg: teleop_pkg\n      exec: safety_mux", "pkg: station_runner\n      exec: navigator"
+        )
+    )
+    result = grade(submission.path, quick_assignment, tmp_path / "out1", progress=lambda _m: None)
+    assert result.points == 0.0 and "must be the platform's own (teleop_pkg safety_mux)" in (
+        result.error.en
+    )
+    assert result.error.location.startswith("plating_stations.launch.yaml:")
+    # 2. A package of the student's own that takes the platform's package name.
+    submission.launch_file.write_text(launch)
+    package_xml = submission.path / "station_runner/package.xml"
+    package_xml.write_text(package_xml.read_text().replace(">station_runner<", ">teleop_pkg<"))
+    result = grade(submission.path, quick_assignment, tmp_path / "out2", progress=lambda _m: None)
+    assert "belongs to the platform" in result.error.en and "플랫폼 패키지" in result.error.ko
+    # 3. The navigator driving /cmd_vel itself, next to the mux (its remap taken out of the
+    # launch file, and /cmd_vel_autonomy fed too, to look right): spoofing, seen live.
+    package_xml.write_text(package_xml.read_text().replace(">teleop_pkg<", ">station_runner<"))
+    remap = "      remap:\n        - {from: /cmd_vel, to: /cmd_vel_autonomy}\n"
+    assert remap in launch
+    submission.launch_file.write_text(launch.replace(remap, ""))
+    submission.edit(
+        "        self.create_timer(0.1, self.control)",
+        "        self.create_timer(0.1, self.control)\n"
+        "        self.autonomy_pub = self.create_publisher(self.msg_type, '/cmd_vel_autonomy', 10)",
+    )
+    submission.edit(
+        "        self.cmd_pub.publish(msg)",
+        "        self.cmd_pub.publish(msg)\n        self.autonomy_pub.publish(msg)",
+    )
+    result = grade(submission.path, quick_assignment, tmp_path / "out3", progress=lambda _m: None)
+    assert ("/cmd_vel", "/navigator") in result.episodes[0].spoofers

@@ -63,6 +63,11 @@ ASSIGNMENT_SCHEMA = {
                         "additionalProperties": False,
                         "properties": {
                             "name": {"type": "string", "pattern": "^/"},
+                            # a platform node the student launches but may not replace
+                            "provided_by": {
+                                "type": "string",
+                                "pattern": "^[a-z][a-z0-9_]*/[A-Za-z0-9_]+$",
+                            },
                             "publishes": {"type": "array", "items": _TOPIC},
                             "subscribes": {"type": "array", "items": _TOPIC},
                         },
@@ -108,6 +113,7 @@ class NodeRequirement:
     name: str  # fully qualified, e.g. /navigator
     publishes: tuple[TopicRequirement, ...]
     subscribes: tuple[TopicRequirement, ...]
+    provided_by: tuple[str, str] | None = None  # (package, executable) of a platform node
 
 
 @dataclass(frozen=True)
@@ -190,7 +196,10 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
         launch_file=data["launch_file"],
         nodes=tuple(
             NodeRequirement(
-                n["name"], topics(n.get("publishes", [])), topics(n.get("subscribes", []))
+                n["name"],
+                topics(n.get("publishes", [])),
+                topics(n.get("subscribes", [])),
+                tuple(n["provided_by"].split("/")) if "provided_by" in n else None,
             )
             for n in data["graph"]["nodes"]
         ),

@@ -41,7 +41,11 @@ from curriculum_pkg.sandbox import (
 )
 from curriculum_pkg.scenario import Scenario
 from curriculum_pkg.scoring import Criterion, score_episode, total_points
-from curriculum_pkg.submission import InstalledSubmission, install_submission
+from curriculum_pkg.submission import (
+    InstalledSubmission,
+    check_platform_nodes,
+    install_submission,
+)
 from sim_pkg.domain import DomainLease, lease_domain
 from sim_pkg.profile import RobotProfile, load_profile
 from sim_pkg.world import SimWorld
@@ -193,7 +197,13 @@ def run_episode(
         counter = {"steps": 0, "done_at": None}
         crashed: list[NodeProcess] = []
         flooded: list[SubmissionError] = []
-        owned = [profile.topics[k].name for k in SIM_OWNED]
+        # Who alone may publish what: the simulator its sensors, and a platform node (the safety
+        # mux) its outputs; anyone else publishing there bypasses it, and counts as spoofing.
+        owners = [([profile.topics[k].name for k in SIM_OWNED], episode.bridge_name)] + [
+            ([t.topic for t in req.publishes], req.name)
+            for req in assignment.nodes
+            if req.provided_by is not None
+        ]
         launched = {n.fqn: n.location for n in installed.nodes}
         start_s = world.time_s
 
@@ -211,9 +221,10 @@ def run_episode(
             if counter["steps"] % CHECK_EVERY_STEPS == 0:
                 crashed.extend(p for p in procs if p.exit_code() is not None)
                 track_descendants(procs)
-                for spoof in episode.monitor.spoofers(owned, episode.bridge_name):
-                    if spoof not in result.spoofers:
-                        result.spoofers.append(spoof)
+                for topics, owner in owners:
+                    for spoof in episode.monitor.spoofers(topics, owner):
+                        if spoof not in result.spoofers:
+                            result.spoofers.append(spoof)
             if counter["steps"] % FLOOD_CHECK_STEPS == 0 and not flooded:
                 rates_now = episode.monitor.rates_hz(start_s, world.time_s)
                 flooded.extend(_flood_errors(assignment, launched, rates_now)[:1])
@@ -426,6 +437,7 @@ def run_grading(job: GradeJob, info: SandboxInfo, progress) -> GradeResult:
             job.out_dir / "logs",
             sandbox,
         )
+        check_platform_nodes(installed.nodes, job.assignment.nodes)
         with lease_domain() as lease:
             where = "private loopback network" if info.network else "localhost only"
             progress(f"[2/3] run / 실행: ROS_DOMAIN_ID={lease.domain_id}, {where}")

@@ -229,7 +229,7 @@ def markdown(result) -> str:
         lines += ["", "</details>", ""]
         if ep.spoofers:
             lines += [
-                "시뮬레이터 토픽 위조 / Spoofed simulator topics: "
+                "시뮬레이터·플랫폼 토픽 위조 / Spoofed simulator or platform topics: "
                 + ", ".join(f"`{t}` by `{n}`" for t, n in ep.spoofers),
                 "",
             ]

@@ -129,7 +129,7 @@ def score_episode(
             f"{spoofed_topics} spoofed topic(s), {metrics.mux_interventions} safety-mux intervention(s); "
             f"scaled by task progress {t:.0%}" + people_en,
             f"충돌 {len(metrics.collisions)}회, 출입 금지 구역 {metrics.keep_out_s:.1f}초, "
-            f"시뮬레이터 토픽 위조 {spoofed_topics}건, 안전 먹스 개입 {metrics.mux_interventions}회; "
+            f"시뮬레이터·플랫폼 토픽 위조 {spoofed_topics}건, 안전 먹스 개입 {metrics.mux_interventions}회; "
             f"작업 진행률 {t:.0%}를 곱함" + people_ko,
         ),
         Criterion(

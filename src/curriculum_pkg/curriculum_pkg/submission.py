@@ -21,6 +21,7 @@ MAX_BYTES = 100 << 20  # small models and images fit; data sets do not
 # The platform's own node packages: a launch file may start their nodes next to the student's
 # (e.g. planning_pkg's arm_commander), as `ros2 launch` would on a lab robot that has them built.
 PLATFORM_PACKAGES = ("planning_pkg", "perception_pkg", "teleop_pkg")
+RESERVED_PACKAGES = (*PLATFORM_PACKAGES, "sim_pkg", "curriculum_pkg")  # never the student's
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,14 @@ def find_packages(root: Path) -> dict[str, Path]:
                 f"package {name} has no setup.py (ament_python packages need one)",
                 f"패키지 {name}에 setup.py가 없습니다 (ament_python 패키지에는 꼭 필요합니다)",
             )
+        if name in RESERVED_PACKAGES:
+            raise SubmissionError(
+                str(xml.relative_to(root)),
+                f"package name {name} belongs to the platform: name your package differently "
+                "(launch the platform's nodes from your launch file instead)",
+                f"패키지 이름 {name}은(는) 플랫폼 패키지 이름입니다. 다른 이름을 쓰세요 "
+                "(플랫폼 노드는 launch 파일에서 실행하면 됩니다)",
+            )
         if name in found:
             raise SubmissionError(
                 str(xml.relative_to(root)),
@@ -112,6 +121,24 @@ def find_packages(root: Path) -> dict[str, Path]:
             "ROS 2 패키지가 없습니다 (package.xml을 찾지 못했습니다)",
         )
     return found
+
+
+def check_platform_nodes(nodes: tuple[NodeSpec, ...], required) -> None:
+    """A required node that the platform provides (the assignment's `provided_by`, e.g. the
+    safety mux) must be started from the platform's package, not replaced by the student's."""
+    for req in required:
+        if req.provided_by is None:
+            continue
+        pkg, exe = req.provided_by
+        for spec in nodes:
+            if spec.fqn == req.name and (spec.pkg, spec.executable) != (pkg, exe):
+                raise SubmissionError(
+                    spec.location,
+                    f"node {req.name} must be the platform's own ({pkg} {exe}), "
+                    f"not {spec.pkg} {spec.executable}",
+                    f"노드 {req.name}은(는) 플랫폼이 제공하는 노드({pkg} {exe})로 실행해야 합니다 "
+                    f"({spec.pkg} {spec.executable}(으)로 바꿀 수 없습니다)",
+                )
 
 
 def find_launch_file(root: Path, name: str) -> Path:
