@@ -1,0 +1,99 @@
+"""navigator (시작 코드 / starter): 토픽 연결은 끝나 있습니다. control()을 채워 보세요.
+
+The wiring is done: this node subscribes to /scan, /odom, /mission/waypoints and
+/moving_obstacles and publishes /cmd_vel ten times a second. Right now it always publishes
+"stop". Fill in control().
+"""
+
+import math
+
+import rclpy
+from geometry_msgs.msg import PoseArray, Twist, TwistStamped
+from nav_msgs.msg import Odometry
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
+from sensor_msgs.msg import LaserScan
+
+
+def yaw_of(q) -> float:
+    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+
+
+class Navigator(Node):
+    def __init__(self):
+        super().__init__("navigator")
+        stamped = self.declare_parameter("use_stamped_cmd_vel", True).value  # Humble 로봇은 False
+        self.msg_type = TwistStamped if stamped else Twist
+        self.cmd_pub = self.create_publisher(self.msg_type, "/cmd_vel", 10)
+        # 라이다는 best effort로 발행됩니다: 센서 QoS로 구독해야 메시지를 받습니다.
+        # The lidar publishes best effort: subscribe with the sensor-data QoS or you get nothing.
+        self.create_subscription(LaserScan, "/scan", self.on_scan, qos_profile_sensor_data)
+        self.create_subscription(Odometry, "/odom", self.on_odom, 10)
+        latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self.create_subscription(PoseArray, "/mission/waypoints", self.on_mission, latched)
+        # scan_processor(perception_pkg)가 움직이는 물체를 알려 줍니다: 위치는 odom 좌표계,
+        # 방향(orientation)은 움직이는 방향입니다. 멈춰 있는 지게차는 여기에 나오지 않습니다.
+        # scan_processor (perception_pkg) reports what moves: positions in odom, orientation =
+        # direction of motion. A forklift standing still is not in it.
+        self.create_subscription(PoseArray, "/moving_obstacles", self.on_movers, 10)
+        self.scan = None
+        self.pose = None  # (x, y, yaw) in the odom frame
+        self.goals = []  # [(x, y), ...] in the odom frame, in visiting order
+        self.movers = []  # [(stamp_s, x, y, heading_rad), ...] from the latest message
+        self.create_timer(0.1, self.control)
+
+    def on_scan(self, msg: LaserScan) -> None:
+        self.scan = msg  # ranges[0] is straight ahead, counter-clockwise; 0.0 means no return
+
+    def on_odom(self, msg: Odometry) -> None:
+        p = msg.pose.pose
+        self.pose = (p.position.x, p.position.y, yaw_of(p.orientation))
+
+    def on_mission(self, msg: PoseArray) -> None:
+        self.goals = [(pose.position.x, pose.position.y) for pose in msg.poses]
+
+    def on_movers(self, msg: PoseArray) -> None:
+        stamp_s = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        self.movers = [
+            (stamp_s, p.position.x, p.position.y, yaw_of(p.orientation)) for p in msg.poses
+        ]
+
+    def control(self) -> None:
+        linear, angular = 0.0, 0.0
+        # TODO: 다음 스테이션 쪽으로 방향을 잡고, 앞에 장애물이 있으면 피해 가세요.
+        #       스테이션에 도착하면 1초 이상 멈춘 뒤 다음 스테이션으로 갑니다.
+        # TODO: 지게차가 다니는 교차 통로 앞에서는 멈춰 서서, 지게차가 지나간 뒤에 건너세요.
+        #       작업자 가까이(0.5 m 안)에서는 달리지 마세요.
+        # TODO: steer towards the next station, go around obstacles in front of you,
+        #       and stop for at least a second at each station before moving on.
+        # TODO: stop short of the forklift's cross aisle and cross once it has gone by;
+        #       do not drive within 0.5 m of the worker.
+        self.publish(linear, angular)
+
+    def publish(self, linear: float, angular: float) -> None:
+        msg = self.msg_type()
+        twist = msg.twist if isinstance(msg, TwistStamped) else msg
+        if isinstance(msg, TwistStamped):
+            msg.header.stamp = self.get_clock().now().to_msg()
+            msg.header.frame_id = "base_footprint"
+        twist.linear.x = float(linear)
+        twist.angular.z = float(angular)
+        self.cmd_pub.publish(msg)
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = Navigator()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+
+
+if __name__ == "__main__":
+    main()
