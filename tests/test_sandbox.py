@@ -30,6 +30,7 @@ PROBE = """
             except Exception as exc:  # what stopped it
                 probe[name] = type(exc).__name__
         attempt("read_scenario", lambda: open(SCENARIO).read())
+        attempt("read_shadow", lambda: open("/etc/shadow").read())
         attempt("write_submission", lambda: open(os.path.join(SUBMISSION, "x.txt"), "w").write("x"))
         attempt("write_repo", lambda: open(os.path.join(REPO, "pwned.txt"), "w").write("x"))
         attempt("write_tmp", lambda: open("/tmp/scratch.txt", "w").write("x"))
@@ -79,6 +80,7 @@ def test_a_node_sees_neither_the_grader_nor_the_network_nor_hidden_scenarios(
     assert result.sandbox is not None and result.sandbox.complete, result.sandbox
     probe = probe_result(node_log(out))
     assert probe["read_scenario"] == "FileNotFoundError"  # the scenarios are not even there
+    assert probe["read_shadow"] == "FileNotFoundError"  # nor is anything of /etc not public
     assert probe["write_submission"] == "FileNotFoundError"  # nor is the student's folder
     assert probe["write_tmp"] == "ok"  # a private /tmp works as usual
     assert probe["host_loopback"] in ("ConnectionRefusedError", "OSError", "TimeoutError")

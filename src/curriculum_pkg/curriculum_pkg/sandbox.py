@@ -28,6 +28,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -282,8 +283,12 @@ class Sandbox:
         # The private /tmp first: a later bind under /tmp (a checkout or a venv there, the run's
         # prefix) must land on top of it, not be hidden by it.
         args += ["--tmpfs", "/tmp", "--dir", "/tmp/home"]
-        for system in ("/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin"):
+        for system in ("/usr", "/lib", "/lib64", "/bin", "/sbin"):
             args += ["--ro-bind-try", system, system]
+        # Inside its user namespace the student is the owner of every file the machine's root
+        # owns, so of /etc only what anyone may read is bound (never /etc/shadow or a key).
+        for path in _public_etc():
+            args += ["--ro-bind", path, path]
         args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
         for path in _python_paths() + list(self.readonly):
             args += ["--ro-bind", str(path), str(path)]
@@ -294,6 +299,26 @@ class Sandbox:
         for key, value in env.items():
             args += ["--setenv", key, value]
         return args
+
+
+# What programs read from /etc: users and groups (getpwuid), host names, the dynamic linker's
+# cache, time zone, fonts (matplotlib), MIME types, the alternatives some /usr/bin links go through.
+ETC_ENTRIES = (
+    "passwd", "group", "hosts", "hostname", "nsswitch.conf", "host.conf", "ld.so.cache",
+    "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "fonts", "mime.types", "alternatives",
+    "os-release", "debian_version", "ssl/certs", "ssl/openssl.cnf",
+)  # fmt: skip
+
+
+def _public_etc() -> list[str]:
+    """The ETC_ENTRIES that exist and that every user of the machine may read."""
+    public = []
+    for name in ETC_ENTRIES:
+        path = Path("/etc") / name
+        with contextlib.suppress(OSError):
+            if path.stat().st_mode & stat.S_IROTH:
+                public.append(str(path))
+    return public
 
 
 def _python_paths() -> list[Path]:
