@@ -15,7 +15,14 @@ import psutil
 import pytest
 
 from curriculum_pkg.grader import grade
-from curriculum_pkg.sandbox import CGROUP_ROOT, PIDS_LIMIT, Limits, Sandbox, SandboxInfo
+from curriculum_pkg.sandbox import (
+    CGROUP_ROOT,
+    FILE_SIZE_LIMIT_BYTES,
+    PIDS_LIMIT,
+    Limits,
+    Sandbox,
+    SandboxInfo,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN_SCENARIO = REPO / "src/curriculum_pkg/scenarios/banwol_plating_01.yaml"
@@ -173,9 +180,7 @@ def test_a_node_printing_without_end_is_stopped_at_the_log_limit(
     result = grade(submission.path, quick_assignment, out, progress=lambda _m: None)
     assert result.points == 0.0
     assert "log limit" in result.error.en and "로그 한도" in result.error.ko
-    assert max(f.stat().st_size for f in (out / "logs").rglob("*.log")) <= (
-        Limits(cpu_s=1).file_size_bytes
-    )
+    assert max(f.stat().st_size for f in (out / "logs").rglob("*.log")) <= (FILE_SIZE_LIMIT_BYTES)
 
 
 def test_read_only_paths_under_tmp_stay_visible_in_the_private_tmp(tmp_path):

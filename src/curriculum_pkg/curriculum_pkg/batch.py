@@ -27,14 +27,19 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import psutil
 
 from curriculum_pkg.assignment import Assignment
 from curriculum_pkg.errors import LocatedError
-from curriculum_pkg.leaderboard import RESULTS_DIR, Standing, first_line, write_leaderboard
+from curriculum_pkg.leaderboard import (
+    RESULTS_DIR,
+    Standing,
+    first_line,
+    now_utc,
+    write_leaderboard,
+)
 from curriculum_pkg.processes import become_subreaper
 
 DB_NAME = "batch.sqlite"
@@ -101,10 +106,6 @@ class BatchSummary:
     failed: tuple[str, ...]  # no result: the worker died, hung or crashed (status error)
     interrupted: bool  # Ctrl-C / SIGTERM: unfinished rows are queued again
     standings: tuple[Standing, ...]  # the leaderboard written at the end
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def open_db(out_dir: Path, create: bool = True) -> sqlite3.Connection:
@@ -352,7 +353,7 @@ def _mark_running(conn: sqlite3.Connection, worker: _Worker) -> None:
         conn.execute(
             """UPDATE submissions SET status = 'running', worker_pid = ?, started_at = ?,
                finished_at = NULL, attempts = attempts + 1 WHERE id = ?""",
-            (worker.popen.pid, _now(), worker.submission_id),
+            (worker.popen.pid, now_utc(), worker.submission_id),
         )
 
 
@@ -453,7 +454,7 @@ def _record(
                 en,
                 ko,
                 result_json,
-                _now(),
+                now_utc(),
                 worker.submission_id,
             ),
         )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -24,8 +23,7 @@ from pathlib import Path
 
 from curriculum_pkg.errors import LocatedError
 
-os.environ.setdefault("MUJOCO_GL", "egl")
-os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+# (MuJoCo's headless GL backend is chosen by sim_pkg on import, before anything loads mujoco.)
 
 
 def _line(ok: bool, what: str, detail: str) -> bool:

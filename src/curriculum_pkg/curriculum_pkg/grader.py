@@ -32,6 +32,7 @@ from curriculum_pkg.processes import (
 from curriculum_pkg.recording import RecordingSummary, episode_topics
 from curriculum_pkg.ros.session import RosSession, SimEpisode, run_paced
 from curriculum_pkg.sandbox import (
+    FILE_SIZE_LIMIT_BYTES,
     MEMORY_LIMIT_BYTES,
     Limits,
     RunCgroup,
@@ -109,7 +110,7 @@ def _crash_error(proc: NodeProcess, when_en: str, when_ko: str) -> SubmissionErr
     code = proc.exit_code()
     tail = proc.log_tail()
     why_en = why_ko = ""
-    limit = Limits(cpu_s=0).file_size_bytes
+    limit = FILE_SIZE_LIMIT_BYTES
     if proc.log_size() >= limit:
         why_en = (
             f" because its output reached the {limit >> 20} MiB log limit (printing in a loop?)"

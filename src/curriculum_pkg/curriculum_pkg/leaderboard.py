@@ -17,7 +17,8 @@ from pathlib import Path
 RESULTS_DIR = "results"  # a batch's results/<submission id>/: result.json, report.md, grade.log
 
 
-def _now() -> str:
+def now_utc() -> str:
+    """The time now, as the batch database and the leaderboard write it (UTC, seconds)."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
@@ -120,7 +121,7 @@ def leaderboard_markdown(standings: list[Standing], meta: dict[str, str]) -> str
         f"{len(standings)} submissions, {len(graded)} graded, {passed} passed",
         "- 점수가 같으면 시뮬레이션 시간 합계가 짧은 쪽이 앞섭니다 / "
         "Equal points: the shorter total sim time ranks first",
-        f"- 작성 시각 / Written: {_now()}",
+        f"- 작성 시각 / Written: {now_utc()}",
         "",
         "| 순위 / Rank | 제출물 / Submission | 점수 / Points | 결과 / Result | "
         + " | ".join(h for _, h in CRITERIA)

@@ -52,6 +52,7 @@ PIDS_LIMIT = 512  # processes + threads of all student processes together (rclpy
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_CONTROLLERS = ("memory", "pids")
 NOBODY = 65534
+FILE_SIZE_LIMIT_BYTES = 256 << 20  # any one file a student process writes, its log included
 
 
 @dataclass
@@ -181,7 +182,7 @@ class Limits:
     cpu_s: int
     address_space_bytes: int = 4 << 30  # rclpy needs ~600 MB of address space; 4 GiB is generous
     open_files: int = 1024
-    file_size_bytes: int = 256 << 20  # any one file it writes, its log included (SIGXFSZ past it)
+    file_size_bytes: int = FILE_SIZE_LIMIT_BYTES
 
 
 @dataclass
