@@ -38,9 +38,12 @@ $(STAMP): requirements.txt constraints.txt $(foreach p,$(PKGS),$(p)/setup.py $(p
 	$(PIP) install -q --no-deps --no-build-isolation $(foreach p,$(PKGS),-e $(p))
 	touch $(STAMP)
 
+# The demo plays the teacher: a grading secret of its own (runs/demo.secret, made once) so that
+# the hidden variant is graded too. A real class keeps its secret outside the repository.
 demo: setup
+	test -f runs/demo.secret || $(PY) -m curriculum_pkg.cli secret new runs/demo.secret
 	$(PY) -m curriculum_pkg.cli grade src/curriculum_pkg/assignments/plating_stations/reference \
-		--assignment plating_stations --out runs/demo
+		--assignment plating_stations --secret runs/demo.secret --out runs/demo
 
 test: setup lint
 	$(PY) -m pytest

@@ -15,6 +15,14 @@ STARTER_NODE = "station_runner/station_runner/navigator_node.py"
 STARTER_LAUNCH = "station_runner/launch/plating_stations.launch.yaml"
 
 
+@pytest.fixture(scope="session")
+def grading_secret(tmp_path_factory):
+    """A teacher's grading secret, so that hidden variants are graded too."""
+    from curriculum_pkg.hidden import new_secret_file
+
+    return new_secret_file(tmp_path_factory.mktemp("teacher") / "grading.secret")
+
+
 @pytest.fixture
 def assignment_dir():
     return ASSIGNMENT_DIR

@@ -21,10 +21,14 @@ def criteria(result):
     return {c.key: c for c in episode.criteria}
 
 
-def test_reference_solution_passes_every_variant(tmp_path, assignment_dir):
+def test_reference_solution_passes_every_variant(tmp_path, assignment_dir, grading_secret):
     assignment = load_assignment("plating_stations")
     result = grade(
-        assignment_dir / "reference", assignment, tmp_path / "out", progress=lambda _m: None
+        assignment_dir / "reference",
+        assignment,
+        tmp_path / "out",
+        progress=lambda _m: None,
+        secret=grading_secret,
     )
     assert result.error is None
     assert result.passed
@@ -32,7 +36,7 @@ def test_reference_solution_passes_every_variant(tmp_path, assignment_dir):
     for ep in result.episodes:
         assert ep.metrics.completed and not ep.metrics.collisions and ep.metrics.keep_out_s == 0
     report = json.loads((tmp_path / "out/result.json").read_text())
-    assert report["schema_version"] == "1.4" and report["passed"] is True
+    assert report["schema_version"] == "1.5" and report["passed"] is True
     assert (tmp_path / "out/report.md").read_text().count("100.0") >= 1
     assert (tmp_path / "out/trajectory_banwol_plating_01_v0.png").stat().st_size > 1000
     # Every episode is recorded as a ROS 2 bag (MCAP), the student's commands included.
@@ -232,14 +236,25 @@ def test_grader_scores_zero_with_located_message_when_a_node_floods(
     assert "plating_stations.launch.yaml" in result.error.location
 
 
-def test_inspection_reference_reports_the_right_label_on_every_hidden_board(tmp_path):
+def test_inspection_reference_reports_the_right_label_on_every_hidden_board(
+    tmp_path, grading_secret
+):
     assignment = load_assignment("pcb_inspection")
-    result = grade(assignment.reference_dir, assignment, tmp_path / "out", progress=lambda _m: None)
+    result = grade(
+        assignment.reference_dir,
+        assignment,
+        tmp_path / "out",
+        progress=lambda _m: None,
+        secret=grading_secret,
+    )
     assert result.error is None and result.passed
+    assert len(result.episodes) == sum(run.variants for run in assignment.runs)
     expected = {
-        run.scenario.variant(v, run.seed).tasks[0].expected_label
+        run.scenario.variant(v, grading_secret.seed(assignment.id, run.scenario.id, v))
+        .tasks[0]
+        .expected_label
         for run in assignment.runs
-        for v in range(run.variants)
+        for v in range(1, 12)
     }
     assert len(expected) >= 2  # the hidden variants really show different boards
     for ep in result.episodes:

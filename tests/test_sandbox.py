@@ -14,15 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from curriculum_pkg.cgroups import CGROUP_ROOT, MEMORY_LIMIT_BYTES, PIDS_LIMIT, CgroupLayout
 from curriculum_pkg.grader import grade
-from curriculum_pkg.sandbox import (
-    CGROUP_ROOT,
-    FILE_SIZE_LIMIT_BYTES,
-    PIDS_LIMIT,
-    Limits,
-    Sandbox,
-    SandboxInfo,
-)
+from curriculum_pkg.sandbox import FILE_SIZE_LIMIT_BYTES, Limits, Sandbox, SandboxInfo
 
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN_SCENARIO = REPO / "src/curriculum_pkg/scenarios/banwol_plating_01.yaml"
@@ -85,6 +79,7 @@ def test_a_node_sees_neither_the_grader_nor_the_network_nor_hidden_scenarios(
     out = tmp_path / "out"
     result = grade(submission.path, quick_assignment, out, progress=lambda _m: None)
     assert result.sandbox is not None and result.sandbox.complete, result.sandbox
+    assert result.sandbox.cgroup_version in (1, 2) and result.sandbox.cpu_limit_cores > 0
     probe = probe_result(node_log(out))
     assert probe["read_scenario"] == "FileNotFoundError"  # the scenarios are not even there
     assert probe["read_shadow"] == "FileNotFoundError"  # nor is anything of /etc not public
@@ -272,3 +267,39 @@ def test_the_platforms_safety_mux_cannot_be_replaced_or_bypassed(
     )
     result = grade(submission.path, quick_assignment, tmp_path / "out3", progress=lambda _m: None)
     assert ("/cmd_vel", "/navigator") in result.episodes[0].spoofers
+
+
+def test_a_sandbox_without_cgroups_says_which_limit_is_missing_in_both_languages(monkeypatch):
+    # A machine whose cgroup hierarchies offer none of memory, pids and cpu (a container
+    # without them, a laptop without root): the run goes on, and says what it lacks.
+    monkeypatch.setattr(CgroupLayout, "detect", classmethod(lambda cls: cls()))
+    info = SandboxInfo(network=True)
+    box = Sandbox.for_run(info, f"test-{os.getpid()}", readonly=())
+    assert box.cgroup is None and info.filesystem
+    assert not info.cgroups and not info.complete
+    assert (info.cgroup_version, info.memory_limit_bytes, info.pids_limit) == (None, None, None)
+    assert info.cpu_limit_cores is None
+    gaps = "\n".join(f"{en} / {ko}" for en, ko in info.missing)
+    for en, ko in (("memory", "메모리"), ("process", "프로세스 수"), ("CPU", "CPU 제한")):
+        assert f"no {en} limit per run" in gaps and ko in gaps, gaps
+    record = info.as_dict()
+    assert record["cgroup_limits"] is False and record["complete"] is False
+    assert record["cpu_limit_cores"] is None and len(record["missing"]) == 3
+
+
+def test_a_complete_sandbox_records_each_limit_in_result_json():
+    info = SandboxInfo(
+        network=True,
+        filesystem=True,
+        cgroup_version=2,
+        memory_limit_bytes=MEMORY_LIMIT_BYTES,
+        pids_limit=PIDS_LIMIT,
+        cpu_limit_cores=1.0,
+    )
+    assert info.complete
+    record = info.as_dict()
+    assert record["complete"] and record["cgroup_limits"] and record["bubblewrap"]
+    assert (record["cgroup_version"], record["cpu_limit_cores"]) == (2, 1.0)
+    assert SandboxInfo.from_dict(json.loads(json.dumps(record))) == info
+    no_cpu = SandboxInfo.from_dict({**record, "cpu_limit_cores": None})
+    assert not no_cpu.complete  # memory and processes alone are not the whole sandbox

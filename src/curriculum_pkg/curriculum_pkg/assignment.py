@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from curriculum_pkg.errors import AssignmentError
@@ -22,6 +23,44 @@ _TOPIC = {
         "topic": {"type": "string", "pattern": "^/"},
         "type": {"type": "string", "pattern": "^[a-z][a-z0-9_]*/msg/[A-Z][A-Za-z0-9]*$"},
         "min_rate_hz": {"type": "number", "minimum": 0},
+    },
+}
+_PARAM_SCALAR = {"type": ["string", "number", "boolean"]}
+_PARAM_VALUE = {"type": ["string", "number", "boolean", "array"], "items": _PARAM_SCALAR}
+_PARAM_NAMES = {"pattern": "^[A-Za-z_][A-Za-z0-9_.]*$"}
+# How a platform node runs (only with `provided_by`): its fixed parameters, the ones a student's
+# launch file may set (within a range, or one of a few choices) and its remaps.
+_PLATFORM_NODE_SETTINGS = {
+    "parameters": {
+        "type": "object",
+        "propertyNames": _PARAM_NAMES,
+        "additionalProperties": _PARAM_VALUE,
+    },
+    "allow_parameters": {
+        "type": "object",
+        "propertyNames": _PARAM_NAMES,
+        "additionalProperties": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": False,
+            "properties": {
+                "min": {"type": "number"},
+                "max": {"type": "number"},
+                "choices": {"type": "array", "minItems": 1, "items": _PARAM_SCALAR},
+            },
+        },
+    },
+    "remaps": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["from", "to"],
+            "additionalProperties": False,
+            "properties": {
+                "from": {"type": "string", "minLength": 1},
+                "to": {"type": "string", "minLength": 1},
+            },
+        },
     },
 }
 ASSIGNMENT_SCHEMA = {
@@ -70,6 +109,7 @@ ASSIGNMENT_SCHEMA = {
                             },
                             "publishes": {"type": "array", "items": _TOPIC},
                             "subscribes": {"type": "array", "items": _TOPIC},
+                            **_PLATFORM_NODE_SETTINGS,
                         },
                     },
                 }
@@ -109,11 +149,49 @@ class TopicRequirement:
 
 
 @dataclass(frozen=True)
+class ParameterRule:
+    """What a student's launch file may set a platform node's parameter to."""
+
+    min: float | None = None
+    max: float | None = None
+    choices: tuple | None = None
+
+    def allows(self, value) -> bool:
+        if self.choices is not None:
+            # bool is an int in Python: True must not pass for a choice of 1
+            return any(type(value) is type(c) and value == c for c in self.choices) or any(
+                isinstance(c, float) and type(value) is int and value == c for c in self.choices
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return (
+            math.isfinite(value)
+            and (self.min is None or value >= self.min)
+            and (self.max is None or value <= self.max)
+        )
+
+    def describe(self) -> tuple[str, str]:
+        """(en, ko): 'between 0.2 and 1.0' / '0.2 이상 1.0 이하'."""
+        if self.choices is not None:
+            shown = ", ".join(repr(c) for c in self.choices)
+            return f"one of [{shown}]", f"[{shown}] 중 하나"
+        if self.min is not None and self.max is not None:
+            return f"between {self.min} and {self.max}", f"{self.min} 이상 {self.max} 이하"
+        if self.min is not None:
+            return f"at least {self.min}", f"{self.min} 이상"
+        return f"at most {self.max}", f"{self.max} 이하"
+
+
+@dataclass(frozen=True)
 class NodeRequirement:
     name: str  # fully qualified, e.g. /navigator
     publishes: tuple[TopicRequirement, ...]
     subscribes: tuple[TopicRequirement, ...]
     provided_by: tuple[str, str] | None = None  # (package, executable) of a platform node
+    # A platform node runs as the assignment says, whatever the student's launch file says:
+    parameters: dict[str, object] = field(default_factory=dict, hash=False)
+    allowed_parameters: dict[str, ParameterRule] = field(default_factory=dict, hash=False)
+    remaps: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,13 +273,8 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
         title=data["title"],
         launch_file=data["launch_file"],
         nodes=tuple(
-            NodeRequirement(
-                n["name"],
-                topics(n.get("publishes", [])),
-                topics(n.get("subscribes", [])),
-                tuple(n["provided_by"].split("/")) if "provided_by" in n else None,
-            )
-            for n in data["graph"]["nodes"]
+            _node_requirement(n, ("graph", "nodes", i), topics, locate)
+            for i, n in enumerate(data["graph"]["nodes"])
         ),
         runs=tuple(runs),
         rubric={k: data["rubric"][k] / total for k in RUBRIC_KEYS},
@@ -213,4 +286,47 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
         intervention_penalty=float(data.get("safety_mux", {}).get("penalty_per_intervention", 0.0)),
         reference_dir=folder("reference"),
         starter_dir=folder("starter"),
+    )
+
+
+def _node_requirement(node: dict, where: tuple, topics, locate) -> NodeRequirement:
+    settings = [key for key in _PLATFORM_NODE_SETTINGS if key in node]
+    if settings and "provided_by" not in node:
+        raise AssignmentError(
+            locate((*where, settings[0])),
+            f"{settings[0]} configures a platform node: it needs provided_by",
+            f"{settings[0]}은(는) 플랫폼 노드 설정입니다. provided_by와 함께 써야 합니다",
+        )
+    rules = {}
+    for name, rule in node.get("allow_parameters", {}).items():
+        at = locate((*where, "allow_parameters", name))
+        if "choices" in rule and ("min" in rule or "max" in rule):
+            raise AssignmentError(
+                at,
+                "give either min/max or choices, not both",
+                "min/max와 choices 중 하나만 쓰세요",
+            )
+        if rule.get("min", -math.inf) > rule.get("max", math.inf):
+            raise AssignmentError(at, "min is above max", "min이 max보다 큽니다")
+        choices = rule.get("choices")
+        rules[name] = ParameterRule(
+            rule.get("min"), rule.get("max"), None if choices is None else tuple(choices)
+        )
+    parameters = dict(node.get("parameters", {}))
+    for name, value in parameters.items():
+        if name in rules and not rules[name].allows(value):
+            en, ko = rules[name].describe()
+            raise AssignmentError(
+                locate((*where, "parameters", name)),
+                f"{name} = {value!r} is outside its allow_parameters range ({en})",
+                f"{name} = {value!r}이(가) allow_parameters 범위({ko})를 벗어납니다",
+            )
+    return NodeRequirement(
+        node["name"],
+        topics(node.get("publishes", [])),
+        topics(node.get("subscribes", [])),
+        tuple(node["provided_by"].split("/")) if "provided_by" in node else None,
+        parameters=parameters,
+        allowed_parameters=rules,
+        remaps=tuple((r["from"], r["to"]) for r in node.get("remaps", [])),
     )

@@ -10,6 +10,11 @@ submission is `done` with 0 points and its located error, a final verdict. `erro
 no result (the worker died, hung or crashed) and the next run tries again. Running the same
 command again resumes: rows `done` with the same files and the same assignment are skipped,
 everything else is graded (again); `force` regrades all.
+
+Official grading needs the whole sandbox (curriculum_pkg.sandbox): before anything is graded the
+batch sets one run's sandbox up in a throwaway process, and refuses the class if a part is
+missing, unless the teacher passes `allow_unsandboxed`. Each row records whether its run had
+the complete sandbox (`sandboxed`), as its result.json does.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from pathlib import Path
 import psutil
 
 from curriculum_pkg.assignment import Assignment
+from curriculum_pkg.cgroups import CONCURRENT_RUNS_ENV, RunCgroup
 from curriculum_pkg.errors import LocatedError
+from curriculum_pkg.hidden import HiddenOptions
 from curriculum_pkg.leaderboard import (
     RESULTS_DIR,
     Standing,
@@ -41,6 +48,7 @@ from curriculum_pkg.leaderboard import (
     write_leaderboard,
 )
 from curriculum_pkg.processes import become_subreaper
+from curriculum_pkg.sandbox import SandboxInfo, probe_sandbox
 
 DB_NAME = "batch.sqlite"
 POLL_S = 0.5
@@ -48,6 +56,7 @@ KILL_WAIT_S = 5.0
 # Ctrl-C and `kill`: the CLI turns both into a KeyboardInterrupt.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SKIPPED_IN_HASH = {"__pycache__", "build", ".git"}  # and *.egg-info, *.pyc: build output
+RUN_MARKER = "ROOTROUTE_RUN"  # a grading run's id, in its worker's environment (grader.grade)
 
 # MIGRATIONS[n] takes the database from PRAGMA user_version n to n + 1 (0 is a new file).
 MIGRATIONS = {
@@ -91,12 +100,20 @@ CREATE TABLE episodes (
     PRIMARY KEY (submission_id, scenario, variant)
 );
 """,
+    1: """
+-- 1: the run had the complete sandbox, 0: it had not (--allow-unsandboxed), NULL: no result
+ALTER TABLE submissions ADD COLUMN sandboxed INTEGER;
+""",
 }
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class BatchError(LocatedError):
     """A batch cannot start: no class folder, no submissions, a busy or too new batch folder."""
+
+
+class SandboxRefused(BatchError):
+    """The sandbox would be incomplete and the teacher did not allow that (--allow-unsandboxed)."""
 
 
 @dataclass(frozen=True)
@@ -158,12 +175,15 @@ def hash_submission(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def hash_assignment(assignment: Assignment) -> str:
-    """A changed assignment or scenario file makes every earlier result stale."""
+def hash_assignment(assignment: Assignment, hidden: HiddenOptions | None = None) -> str:
+    """A changed assignment or scenario file, or another grading secret or hidden scenario
+    folder, makes every earlier result stale."""
     digest = hashlib.sha256()
     files = [assignment.path, *sorted({run.scenario.path for run in assignment.runs})]
     for path in files:
         digest.update(Path(path).read_bytes())
+    if hidden is not None:
+        digest.update(hidden.fingerprint().encode())
     return digest.hexdigest()
 
 
@@ -202,6 +222,35 @@ def find_submissions(class_dir: Path, out_dir: Path) -> dict[str, Path]:
     return found
 
 
+def check_sandbox(workers: int, allow_unsandboxed: bool, progress) -> SandboxInfo:
+    """Set one run's sandbox up as the workers will (sandbox.probe_sandbox) before grading
+    anything. Incomplete: SandboxRefused, naming what is missing, unless `allow_unsandboxed`."""
+    info = probe_sandbox(concurrent_runs=workers)
+    if info.complete:
+        progress(
+            f"샌드박스 / sandbox: 완전함 / complete (cgroup v{info.cgroup_version}, "
+            f"CPU {info.cpu_limit_cores:g}코어 / cores per run)"
+        )
+        return info
+    gaps_ko = "".join(f"\n  - {ko}" for _en, ko in info.missing)
+    gaps_en = "".join(f"\n  - {en}" for en, _ko in info.missing)
+    if not allow_unsandboxed:
+        raise SandboxRefused(
+            "sandbox",
+            f"the sandbox is incomplete here, so the class was not graded:{gaps_en}\n"
+            "Fix what is missing (`rootroute doctor` checks it), or pass --allow-unsandboxed to "
+            "grade anyway: the leaderboard then marks every result as graded without it.",
+            f"샌드박스가 완전하지 않아 채점을 시작하지 않았습니다:{gaps_ko}\n"
+            "부족한 부분을 갖춘 뒤(`rootroute doctor`로 확인) 다시 실행하세요. 그래도 채점하려면 "
+            "--allow-unsandboxed를 붙이세요. 이때 순위표에는 샌드박스 없이 채점했다고 표시됩니다.",
+        )
+    progress(
+        f"⚠️ 샌드박스 없이 채점합니다 (--allow-unsandboxed):{gaps_ko}\n"
+        f"⚠️ grading without the complete sandbox (--allow-unsandboxed):{gaps_en}"
+    )
+    return info
+
+
 @contextlib.contextmanager
 def _batch_lock(out_dir: Path):
     """One batch per folder at a time; the lock goes with the process, even if it is killed."""
@@ -228,11 +277,14 @@ class _Worker:
     popen: subprocess.Popen
     deadline: float
     seen: dict[int, psutil.Process] = field(default_factory=dict)  # every descendant met
+    runs: set[str] = field(default_factory=set)  # the grading runs among them (their ids)
 
     def track(self) -> None:
         with contextlib.suppress(psutil.Error):
             for child in psutil.Process(self.popen.pid).children(recursive=True):
-                self.seen.setdefault(child.pid, child)
+                if child.pid not in self.seen:
+                    self.seen[child.pid] = child
+                    self.runs |= _runs_of([child])
 
     def stop(self) -> None:
         """Kill the worker and everything it started (student nodes run in sessions of their
@@ -253,6 +305,22 @@ class _Worker:
                 proc.kill()
         self.popen.wait()
         psutil.wait_procs(list(self.seen.values()), timeout=KILL_WAIT_S)
+        _remove_run_cgroups(self.runs)
+
+
+def _runs_of(procs: list[psutil.Process]) -> set[str]:
+    runs = set()
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            runs.add(proc.environ().get(RUN_MARKER))
+    return runs - {None}
+
+
+def _remove_run_cgroups(runs: set[str]) -> None:
+    """A grading run killed outright cannot take its cgroups down itself: once its processes
+    are gone, we do (cgroups.RunCgroup, found again from the run's id)."""
+    for run_id in runs:
+        RunCgroup(run_id).kill_all()
 
 
 def _kill_stale_worker(row: sqlite3.Row, out_dir: Path) -> None:
@@ -267,10 +335,12 @@ def _kill_stale_worker(row: sqlite3.Row, out_dir: Path) -> None:
         victims = [proc, *proc.children(recursive=True)]
     except (psutil.Error, TypeError, ValueError):
         return
+    runs = _runs_of(victims)
     for victim in victims:
         with contextlib.suppress(psutil.Error):
             victim.kill()
     psutil.wait_procs(victims, timeout=KILL_WAIT_S)
+    _remove_run_cgroups(runs)
 
 
 def _sync_rows(
@@ -314,14 +384,21 @@ def _sync_rows(
                      assignment_sha256 = excluded.assignment_sha256, status = 'queued',
                      points = NULL, passed = NULL, error_location = NULL, error_en = NULL,
                      error_ko = NULL, result_json = NULL, worker_pid = NULL,
-                     started_at = NULL, finished_at = NULL""",
+                     started_at = NULL, finished_at = NULL, sandboxed = NULL""",
                 (sub_id, str(path), content_sha, assignment_sha),
             )
             to_grade.append(sub_id)
     return to_grade, skipped
 
 
-def _start_worker(sub_id: str, path: Path, assignment: Assignment, out_dir: Path) -> _Worker:
+def _start_worker(
+    sub_id: str,
+    path: Path,
+    assignment: Assignment,
+    out_dir: Path,
+    workers: int,
+    hidden: HiddenOptions | None = None,
+) -> _Worker:
     result_dir = out_dir / RESULTS_DIR / sub_id
     shutil.rmtree(result_dir, ignore_errors=True)  # no stale result.json can pass for a new one
     result_dir.mkdir(parents=True)
@@ -335,6 +412,7 @@ def _start_worker(sub_id: str, path: Path, assignment: Assignment, out_dir: Path
         str(Path(assignment.path).resolve()),
         "-o",
         str(result_dir),
+        *(hidden.grade_args() if hidden is not None else []),
     ]
     with (result_dir / "grade.log").open("wb") as log:
         popen = subprocess.Popen(
@@ -342,7 +420,8 @@ def _start_worker(sub_id: str, path: Path, assignment: Assignment, out_dir: Path
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # The number of runs at once sets each run's CPU share (cgroups.cpu_cores_per_run).
+            env={**os.environ, "PYTHONUNBUFFERED": "1", CONCURRENT_RUNS_ENV: str(workers)},
             start_new_session=True,  # Ctrl-C reaches the batch only; it stops the workers itself
         )
     return _Worker(sub_id, result_dir, popen, time.monotonic() + worker_timeout_s(assignment))
@@ -422,6 +501,13 @@ def _episode_row(sub_id: str, ep: dict) -> dict:
     }
 
 
+def _had_complete_sandbox(data: dict) -> int:
+    """1 if result.json shows the run had the complete sandbox, else 0 (a result without a
+    `sandbox` object, as from an older rootroute, does not show it)."""
+    box = data.get("sandbox")
+    return int(isinstance(box, dict) and box.get("complete") is True)
+
+
 def _record(
     conn: sqlite3.Connection, worker: _Worker, out_dir: Path, timed_out: bool, timeout_s: float
 ) -> dict | None:
@@ -444,8 +530,8 @@ def _record(
     with conn:
         conn.execute(
             """UPDATE submissions SET status = ?, points = ?, passed = ?, error_location = ?,
-               error_en = ?, error_ko = ?, result_json = ?, worker_pid = NULL, finished_at = ?
-               WHERE id = ?""",
+               error_en = ?, error_ko = ?, result_json = ?, worker_pid = NULL, finished_at = ?,
+               sandboxed = ? WHERE id = ?""",
             (
                 status,
                 float(data["score"]) if status == "done" else 0.0,
@@ -455,6 +541,7 @@ def _record(
                 ko,
                 result_json,
                 now_utc(),
+                _had_complete_sandbox(data) if status == "done" else None,
                 worker.submission_id,
             ),
         )
@@ -476,11 +563,14 @@ def run_batch(
     workers: int = 1,
     force: bool = False,
     progress=print,
+    allow_unsandboxed: bool = False,
+    hidden: HiddenOptions | None = None,
 ) -> BatchSummary:
     """Grade every submission in `class_dir` into `out_dir`, resuming what an earlier run did.
 
-    Raises BatchError for bad input; a Ctrl-C (KeyboardInterrupt) stops the workers, queues their
-    submissions again and returns with `interrupted` set.
+    Raises BatchError for bad input, SandboxRefused (before grading anything) when the sandbox
+    would be incomplete and `allow_unsandboxed` is not set; a Ctrl-C (KeyboardInterrupt) stops
+    the workers, queues their submissions again and returns with `interrupted` set.
     """
     if workers < 1:
         raise BatchError(
@@ -490,18 +580,23 @@ def run_batch(
         )
     out_dir = Path(out_dir).resolve()
     submissions = find_submissions(class_dir, out_dir)
+    check_sandbox(workers, allow_unsandboxed, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     # The student nodes of a worker that dies are re-parented to us, so we can kill and reap them.
     become_subreaper()
     with _batch_lock(out_dir):
         conn = open_db(out_dir)
         try:
-            return _run_locked(conn, submissions, assignment, out_dir, workers, force, progress)
+            return _run_locked(
+                conn, submissions, assignment, out_dir, workers, force, progress, hidden
+            )
         finally:
             conn.close()
 
 
-def _run_locked(conn, submissions, assignment, out_dir, workers, force, progress) -> BatchSummary:
+def _run_locked(
+    conn, submissions, assignment, out_dir, workers, force, progress, hidden=None
+) -> BatchSummary:
     with conn:
         meta = {
             "assignment_id": assignment.id,
@@ -516,7 +611,7 @@ def _run_locked(conn, submissions, assignment, out_dir, workers, force, progress
         f"과제 / assignment {assignment.id}, 동시 채점 / workers {workers}"
     )
     queue, skipped = _sync_rows(
-        conn, submissions, hash_assignment(assignment), force, out_dir, progress
+        conn, submissions, hash_assignment(assignment, hidden), force, out_dir, progress
     )
     for sub_id in skipped:
         progress(f"  건너뜀 / skipped: {sub_id} (이미 채점됨, 변경 없음 / graded, unchanged)")
@@ -528,7 +623,9 @@ def _run_locked(conn, submissions, assignment, out_dir, workers, force, progress
         while queue or running:
             while queue and len(running) < workers:
                 sub_id = queue.pop(0)
-                running.append(_start_worker(sub_id, submissions[sub_id], assignment, out_dir))
+                running.append(
+                    _start_worker(sub_id, submissions[sub_id], assignment, out_dir, workers, hidden)
+                )
                 _mark_running(conn, running[-1])
                 progress(f"  [{finished + len(running)}/{total}] 채점 시작 / grading: {sub_id}")
             time.sleep(POLL_S)

@@ -4,12 +4,13 @@ rootroute doctor                          check rclpy, the RMW, MuJoCo + EGL, a 
 rootroute grade SUBMISSION -a ASSIGNMENT  grade a submission in the embedded simulator
 rootroute batch CLASS_DIR -a ASSIGNMENT   grade every submission folder of a class, resumable
 rootroute report BATCH_DIR                write a batch's leaderboard (leaderboard.md, .csv)
-rootroute scenario validate FILE...       check scenario files
+rootroute scenario validate FILE...       check scenario files and their hidden variants
 rootroute scenario list                   list the scenario library
 rootroute scenario preview FILE [-o PNG]  draw a scenario's top-down preview picture
 rootroute scenario sdf FILE [-o DIR]      write a scenario's Gazebo world (world.sdf + textures)
 rootroute sim SCENARIO                    run the simulator + bridge for your own nodes
 rootroute new-assignment ID -s SCENARIO   start a new assignment (assignment.yaml + starter)
+rootroute secret new FILE                 make a teacher's grading secret for hidden variants
 """
 
 from __future__ import annotations
@@ -32,12 +33,18 @@ def _line(ok: bool, what: str, detail: str) -> bool:
 
 
 def cmd_doctor(_args) -> int:
+    import unicodedata
+
     from curriculum_pkg.ros.doctor import run_checks
+
+    def padded(text: str, width: int) -> str:  # Hangul takes two columns of a terminal
+        wide = sum(unicodedata.east_asian_width(c) in "WF" for c in text)
+        return text + " " * max(1, width - len(text) - wide)
 
     print("rootroute doctor — 실행 환경 점검 / environment check")
     ok = True
     for check in run_checks():
-        print(f"  [{'ok' if check.ok else 'FAIL':>4}] {check.what:<28} {check.detail}")
+        print(f"  [{'ok' if check.ok else 'FAIL':>4}] {padded(check.what, 44)}{check.detail}")
         ok = ok and check.ok
     print(
         "모든 항목 정상 / all checks passed"
@@ -50,14 +57,30 @@ def cmd_doctor(_args) -> int:
 def cmd_grade(args) -> int:
     from curriculum_pkg.assignment import load_assignment
     from curriculum_pkg.grader import grade
+    from curriculum_pkg.hidden import find_secret, load_hidden_scenarios
 
     try:
         assignment = load_assignment(args.assignment)
+        secret = find_secret(args.secret)
+        hidden = (
+            load_hidden_scenarios(Path(args.hidden_scenarios), assignment)
+            if args.hidden_scenarios
+            else ()
+        )
     except LocatedError as err:
         print(f"오류 / error: {err.bilingual()}", file=sys.stderr)
         return 2
+    team = args.team or (Path(args.submission).resolve().name if args.per_team else "")
     out = Path(args.out or f"runs/{assignment.id}-{time.strftime('%Y%m%d-%H%M%S')}")
-    result = grade(Path(args.submission), assignment, out, isolate=not args.no_sandbox)
+    result = grade(
+        Path(args.submission),
+        assignment,
+        out,
+        isolate=not args.no_sandbox,
+        secret=secret,
+        team=team,
+        hidden_scenarios=hidden,
+    )
     _print_table(result)
     print(f"보고서 / reports: {out}/report.md, result.json, junit.xml")
     return 0 if result.error is None else 1
@@ -87,7 +110,7 @@ def _stop_like_ctrl_c(_signum, _frame) -> None:
 
 def cmd_batch(args) -> int:
     from curriculum_pkg.assignment import load_assignment
-    from curriculum_pkg.batch import run_batch
+    from curriculum_pkg.batch import SandboxRefused, run_batch
     from curriculum_pkg.leaderboard import standings_table
 
     # Ctrl-C and `kill` both stop a batch cleanly: workers killed, their submissions queued again.
@@ -95,8 +118,18 @@ def cmd_batch(args) -> int:
         signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
         signal.SIGTERM: signal.signal(signal.SIGTERM, _stop_like_ctrl_c),
     }
+    from curriculum_pkg.hidden import HiddenOptions, find_secret, load_hidden_scenarios
+
     try:
         assignment = load_assignment(args.assignment)
+        find_secret(args.secret)  # a bad secret or hidden scenario stops the batch before it starts
+        if args.hidden_scenarios:
+            load_hidden_scenarios(Path(args.hidden_scenarios), assignment)
+        hidden = HiddenOptions(
+            Path(args.secret) if args.secret else None,
+            args.per_team,
+            Path(args.hidden_scenarios) if args.hidden_scenarios else None,
+        )
         # A fixed default folder, so that running the same command again resumes the batch.
         name = Path(args.submissions).resolve().name
         out = Path(args.out or f"runs/batch-{assignment.id}-{name}")
@@ -106,8 +139,13 @@ def cmd_batch(args) -> int:
             out,
             workers=args.workers,
             force=args.force,
+            allow_unsandboxed=args.allow_unsandboxed,
+            hidden=hidden,
             progress=lambda message: print(message, flush=True),  # also when piped to `tee`
         )
+    except SandboxRefused as err:  # a list of what is missing: Korean, then English
+        print(f"오류 / error: {err.ko}\n\n{err.en}", file=sys.stderr)
+        return 2
     except LocatedError as err:
         print(f"오류 / error: {err.bilingual()}", file=sys.stderr)
         return 2
@@ -154,13 +192,55 @@ def cmd_scenario(args) -> int:
         return _scenario_picture_or_world(args)
     status = 0
     for file in args.files:
-        try:
-            s = load_scenario(file)
-            print(f"ok   {file}: {s.id}, {len(s.world.stations)} stations, {len(s.tasks)} tasks")
-        except LocatedError as err:
-            print(f"FAIL {err.bilingual()}")
-            status = 1
+        status |= _validate_scenario(file, args.seeds, args.variants)
     return status
+
+
+def _validate_scenario(file: str, seeds: int, variants: int | None) -> int:
+    """Check a scenario file, then draw `seeds` x its hidden variants and check each is solvable
+    (curriculum_pkg.solvability), saying within which bounds they were drawn."""
+    from curriculum_pkg.scenario import load_scenario
+    from curriculum_pkg.variants import bounds_lines, check_variants
+
+    try:
+        s = load_scenario(file)
+    except LocatedError as err:
+        print(f"FAIL {err.bilingual()}")
+        return 1
+    count = variants or _declared_variants(s.id)
+    found = check_variants(s, range(seeds), count)
+    verdict = "ok  " if not found.problems else "FAIL"
+    print(f"{verdict} {file}: {s.id}, {len(s.world.stations)} stations, {len(s.tasks)} tasks")
+    print("     숨은 변형의 범위 / bounds of hidden variants:")
+    for ko, en in bounds_lines(s.variant_bounds()):
+        print(f"       - {ko} / {en}")
+    print(
+        f"     숨은 변형 {found.checked}개 검사 (시드 {seeds}개 × 변형 {count - 1}개, 뽑기 "
+        f"{found.draws}회) / {found.checked} hidden variants checked ({seeds} seeds x "
+        f"{count - 1} variants, {found.draws} draws)"
+    )
+    for reason, n in sorted(found.rejected_by_reason.items(), key=lambda kv: -kv[1])[:5]:
+        print(f"       다시 뽑음 / redrawn {n}x: {reason}")
+    for ko, en in found.problems[:10]:
+        print(f"     FAIL {ko} / {en}")
+    if len(found.problems) > 10:
+        print(f"     ... 외 {len(found.problems) - 10}건 / and {len(found.problems) - 10} more")
+    return 1 if found.problems else 0
+
+
+def _declared_variants(scenario_id: str) -> int:
+    """How many variants (the visible one included) the library's assignments grade of a
+    scenario: the most any of them does, or 3 when none uses it."""
+    from curriculum_pkg.assignment import ASSIGNMENT_DIR, load_assignment
+
+    counts = [3]
+    for path in sorted(ASSIGNMENT_DIR.glob("*/assignment.yaml")):
+        try:
+            runs = load_assignment(path).runs
+        except LocatedError:
+            continue
+        counts += [run.variants for run in runs if run.scenario.id == scenario_id]
+    return max(counts) if len(counts) == 1 else max(counts[1:])
 
 
 def _scenario_picture_or_world(args) -> int:
@@ -234,6 +314,43 @@ def cmd_sim(args) -> int:
     return 0
 
 
+def cmd_secret(args) -> int:
+    from curriculum_pkg.hidden import new_secret_file
+
+    try:
+        secret = new_secret_file(Path(args.file))
+    except LocatedError as err:
+        print(f"오류 / error: {err.bilingual()}", file=sys.stderr)
+        return 2
+    print(
+        f"채점 비밀키를 만들었습니다 / grading secret written: {args.file} "
+        f"(fingerprint {secret.fingerprint})\n"
+        "  저장소 밖에 두고 학생에게 보여 주지 마세요. 같은 비밀키면 숨은 변형도 같습니다. / Keep it "
+        "outside the repository and away from students; the same secret gives the same hidden "
+        "variants."
+    )
+    return 0
+
+
+def _hidden_options(parser) -> None:
+    parser.add_argument(
+        "--secret",
+        metavar="FILE",
+        help="the teacher's grading secret (default: $ROOTROUTE_GRADING_SECRET or "
+        "$ROOTROUTE_GRADING_SECRET_FILE); without one only visible variants are graded",
+    )
+    parser.add_argument(
+        "--per-team",
+        action="store_true",
+        help="derive each team's hidden variants from the secret and the team's folder name",
+    )
+    parser.add_argument(
+        "--hidden-scenarios",
+        metavar="DIR",
+        help="a folder of the teacher's hidden scenarios (*.yaml), graded too",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="rootroute", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -253,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the student's nodes without the sandbox (debugging; the report says so)",
     )
+    _hidden_options(g)
+    g.add_argument("--team", help="per-team hidden variants for this team id (implies --per-team)")
     g.set_defaults(func=cmd_grade)
     b = sub.add_parser("batch", help="grade every submission of a class (one sub-folder each)")
     b.add_argument("submissions", help="folder holding one sub-folder per student or team")
@@ -266,6 +385,13 @@ def main(argv: list[str] | None = None) -> int:
         "-j", "--workers", type=int, default=1, help="submissions graded at once (default 1)"
     )
     b.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    _hidden_options(b)
+    b.add_argument(
+        "--allow-unsandboxed",
+        action="store_true",
+        help="grade even without the complete sandbox (bubblewrap, a private network, memory, "
+        "process and CPU limits); the leaderboard marks those results",
+    )
     b.set_defaults(func=cmd_batch)
     r = sub.add_parser("report", help="write the leaderboard of a batch folder")
     r.add_argument("batch_dir", help="the --out folder of `rootroute batch`")
@@ -278,6 +404,15 @@ def main(argv: list[str] | None = None) -> int:
         "--out",
         help="preview: the PNG (default runs/preview/<id>.png); "
         "sdf: the world folder (default runs/gazebo/<id>)",
+    )
+    s.add_argument(
+        "--seeds", type=int, default=20, help="validate: seeds to draw hidden variants for (20)"
+    )
+    s.add_argument(
+        "--variants",
+        type=int,
+        help="validate: variants per seed, the visible one included (default: as many as the "
+        "library's assignments grade, or 3)",
     )
     s.set_defaults(func=cmd_scenario)
     n = sub.add_parser("new-assignment", help="start a new assignment from a scenario")
@@ -292,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     sim.add_argument("--seed", type=int, default=0)
     sim.set_defaults(func=cmd_sim)
+    sec = sub.add_parser("secret", help="make a grading secret for hidden variants (teachers)")
+    sec.add_argument("action", choices=["new"])
+    sec.add_argument("file", help="where to write it (outside the repository), mode 600")
+    sec.set_defaults(func=cmd_secret)
     args = parser.parse_args(argv)
     return args.func(args)
 

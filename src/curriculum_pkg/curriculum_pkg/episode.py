@@ -4,8 +4,11 @@
 - pick:     the part is held at least lift_m above where it started, for dwell_s;
 - place:    the part rests within place_radius_m of the target, back at its starting height (so
             it is standing on a surface, not held), for dwell_s;
-- inspect:  the first report for the station (on /inspection/report) names the item's true label.
-            A wrong first report fails the task for good, and the job goes on with the next one.
+- inspect:  evidence before credit: only reports (on /inspection/report) that arrive after a
+            camera frame the simulator published showed the item (in view, within range) count;
+            the first of those must name the item's true label. A wrong one fails the task for
+            good, and the job goes on with the next one. Reports that came before the camera had
+            seen the item are ignored, and listed.
 
 Safety around people: touching a worker or a forklift is a collision like any other (the
 simulator names it `actor:<id>`). Near a worker the judge also measures the clearance from the
@@ -39,6 +42,8 @@ class EpisodeMetrics:
     tasks_failed: list[str] = field(
         default_factory=list
     )  # e.g. "inspect:pcb_check said good, is scratch"
+    # inspections reported before the camera had seen the item: (sim time, station key, label)
+    unseen_reports: list[tuple[float, str, str]] = field(default_factory=list)
     task_times_s: list[float] = field(default_factory=list)
     completion_time_s: float | None = None
     collisions: list[tuple[float, str]] = field(default_factory=list)  # (sim time, what was hit)
@@ -80,6 +85,8 @@ class EpisodeJudge:
         self._near: set[str] = set()  # workers the robot is within NEAR_MISS_DISTANCE_M of
         self._speed_ref: tuple[float, float, float] | None = None  # (t, x, y)
         self._speed_mps = 0.0
+        self._seen_at: dict[str, float] = {}  # station id -> when a published frame first showed it
+        self._unseen_counted: set[tuple[str, float, str]] = set()
 
     @property
     def done(self) -> bool:
@@ -91,9 +98,11 @@ class EpisodeJudge:
         pose: Pose2D,
         contacts: set[str],
         parts: dict[str, np.ndarray] | None = None,
-        reports: dict[str, str] | None = None,
+        reports: dict[str, list[tuple[float, str]]] | None = None,
+        seen: set[str] = frozenset(),
     ) -> None:
-        """`parts`: true part centres; `reports`: the first inspection label reported per station."""
+        """`parts`: true part centres; `reports`: inspection reports per station key, (sim time,
+        label) in order; `seen`: stations whose item a camera frame published now showed."""
         m = self.metrics
         parts = parts or {}
         dt = 0.0 if self._last_t is None else t - self._last_t
@@ -116,11 +125,13 @@ class EpisodeJudge:
             self._last_touch[thing] = t
         if self._workers:
             self._watch_workers(t, pose)
+        for station_id in seen:
+            self._seen_at.setdefault(station_id, t)
         if self.done:
             return
         task = self.scenario.tasks[self._next]
         if task.kind == "inspect":
-            said = (reports or {}).get(task.station_id)
+            said = self._first_report_with_evidence(task.station_id, (reports or {}))
             if said is not None and said == task.expected_label:
                 self._finish(task, t)
             elif said is not None:
@@ -134,6 +145,20 @@ class EpisodeJudge:
             self._holding_since = t
         if t - self._holding_since >= self.scenario.dwell_s:
             self._finish(task, t)
+
+    def _first_report_with_evidence(
+        self, station_id: str, reports: dict[str, list[tuple[float, str]]]
+    ) -> str | None:
+        """The first label reported for the station after the camera saw its item; reports that
+        came before are noted in metrics.unseen_reports (once each) and do not count."""
+        seen_at = self._seen_at.get(station_id)
+        for when, label in reports.get(station_id, ()):
+            if seen_at is not None and when >= seen_at:
+                return label
+            if (station_id, when, label) not in self._unseen_counted:
+                self._unseen_counted.add((station_id, when, label))
+                self.metrics.unseen_reports.append((round(when, 3), station_id, label))
+        return None
 
     def _watch_workers(self, t: float, pose: Pose2D) -> None:
         m = self.metrics

@@ -1,30 +1,35 @@
-"""python -m curriculum_pkg.grade_worker JOB RESULT [--no-sandbox]: one grading run, sandboxed.
+"""python -m curriculum_pkg.grade_worker RESULT_FD [--no-sandbox]: one grading run, sandboxed.
 
-Started by curriculum_pkg.grader.grade. The first thing it does, while the process is still
-single-threaded (before numpy, MuJoCo or rclpy start threads), is to move into its private
-network and /dev/shm; then it grades and pickles the GradeResult to RESULT. Progress lines for
-the person watching are printed with grader.PROGRESS_PREFIX.
+Started by curriculum_pkg.grader.grade, which sends the job (a pickle of its own making) on stdin.
+The first thing the worker does, while the process is still single-threaded (before numpy,
+MuJoCo or rclpy start threads), is to move into its private network and /dev/shm; then it
+grades and writes the result as JSON (curriculum_pkg.handoff) to RESULT_FD, a pipe that only
+the parent reads and that no student process inherits. Progress lines for the person watching
+are printed with grader.PROGRESS_PREFIX.
 """
 
+import os
 import sys
 
 from curriculum_pkg.sandbox import SandboxInfo, enter_private_network
 
 
 def main() -> int:
-    job_path, result_path = sys.argv[1:3]
-    info = SandboxInfo(requested="--no-sandbox" not in sys.argv[3:])
+    result_fd = int(sys.argv[1])
+    os.set_inheritable(result_fd, False)  # never handed on to a student process
+    info = SandboxInfo(requested="--no-sandbox" not in sys.argv[2:])
     if info.requested:
         enter_private_network(info)  # stdlib only so far: still one thread
 
     import pickle
-    from pathlib import Path
 
+    from curriculum_pkg import handoff
     from curriculum_pkg.grader import PROGRESS_PREFIX, run_grading
 
-    job = pickle.loads(Path(job_path).read_bytes())
-    result = run_grading(job, info, lambda line: print(PROGRESS_PREFIX + line, flush=True))
-    Path(result_path).write_bytes(pickle.dumps(result))
+    job = pickle.loads(sys.stdin.buffer.read())
+    report = run_grading(job, info, lambda line: print(PROGRESS_PREFIX + line, flush=True))
+    with os.fdopen(result_fd, "w", encoding="utf-8") as out:
+        out.write(handoff.encode(report))
     return 0
 
 

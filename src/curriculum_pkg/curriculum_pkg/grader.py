@@ -1,7 +1,8 @@
 """Grade one submission against one assignment, end to end.
 
-install -> lease a ROS domain -> per scenario variant: start the simulator and the student's
-nodes, check the live graph, run the episode judged from ground truth, kill the process tree
+plan the episodes (the visible variants; hidden ones only with the teacher's secret) -> install
+-> lease a ROS domain -> per episode: start the simulator, the platform's nodes, then the
+student's, check the live graph, run the episode judged from ground truth, kill the process tree
 -> score -> result.json, report.md, trajectory plot. A bad submission gets a located, bilingual
 error and a score of 0; the grader itself never crashes because a student's code did.
 """
@@ -10,17 +11,22 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from curriculum_pkg import handoff
 from curriculum_pkg.assignment import Assignment
+from curriculum_pkg.cgroups import MEMORY_LIMIT_BYTES, RunCgroup
 from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
 from curriculum_pkg.errors import GraderFault, SubmissionError
 from curriculum_pkg.graphcheck import Finding, check_interfaces, check_rates
+from curriculum_pkg.hidden import SECRET_ENV, GradingSecret
 from curriculum_pkg.processes import (
     NodeProcess,
     become_subreaper,
@@ -33,9 +39,7 @@ from curriculum_pkg.recording import RecordingSummary, episode_topics
 from curriculum_pkg.ros.session import RosSession, SimEpisode, run_paced
 from curriculum_pkg.sandbox import (
     FILE_SIZE_LIMIT_BYTES,
-    MEMORY_LIMIT_BYTES,
     Limits,
-    RunCgroup,
     Sandbox,
     SandboxInfo,
     platform_paths,
@@ -43,15 +47,14 @@ from curriculum_pkg.sandbox import (
 from curriculum_pkg.scenario import Scenario
 from curriculum_pkg.scoring import Criterion, score_episode, total_points
 from curriculum_pkg.submission import (
+    PLATFORM_PACKAGES,
     InstalledSubmission,
-    check_platform_nodes,
     install_submission,
 )
 from sim_pkg.domain import DomainLease, lease_domain
 from sim_pkg.profile import RobotProfile, load_profile
 from sim_pkg.world import SimWorld
 
-SIM_OWNED = ("clock", "odom", "scan", "image", "camera_info", "joint_states")
 CHECK_EVERY_STEPS = 25  # processes and spoofers are checked every 0.25 s of sim time
 SETTLE_AFTER_DONE_S = 0.5
 FLOOD_RATE_HZ = (
@@ -59,6 +62,12 @@ FLOOD_RATE_HZ = (
 )
 FLOOD_CHECK_STEPS = 300  # ... checked every 3 s of sim time, so a flood ends the episode early
 WALL_TIME_MARGIN = 4.0  # an episode may take this many times its nominal wall time, plus a minute
+PLATFORM_SETTLE_S = (
+    0.5  # after the platform's required topics appear, for the rest of its endpoints
+)
+# An inspection counts only after a published camera frame showed the item this close (its
+# centre inside the field of view): the stop point is ~0.5 m from the display.
+INSPECT_RANGE_M = 1.5
 
 
 @dataclass
@@ -66,9 +75,11 @@ class EpisodeResult:
     scenario_id: str
     variant: int
     seed: int
+    hidden: bool = False  # a hidden variant or scenario (its seed came from the teacher's secret)
     criteria: list[Criterion] = field(default_factory=list)
     metrics: EpisodeMetrics | None = None
     graph_findings: list[Finding] = field(default_factory=list)
+    # (owned topic, the node name its publisher gave): anyone but the platform publishing there
     spoofers: list[tuple[str, str]] = field(default_factory=list)
     real_time_factor: float = 0.0
     wall_s: float = 0.0
@@ -81,6 +92,18 @@ class EpisodeResult:
 
 
 @dataclass
+class HiddenGrading:
+    """How hidden variants were chosen for a run (result.json `hidden`)."""
+
+    graded: bool  # hidden variants ran (a secret was given)
+    secret_fingerprint: str | None = None  # tells secrets apart; never the secret
+    team: str = ""  # per-team variants: the team id mixed into the seeds ("" = shared)
+    hidden_scenarios: list[str] = field(default_factory=list)  # ids from the teacher's folder
+    en: str = ""
+    ko: str = ""
+
+
+@dataclass
 class GradeResult:
     assignment: Assignment
     submission: Path
@@ -89,6 +112,13 @@ class GradeResult:
     error: SubmissionError | None = None
     wall_s: float = 0.0
     sandbox: SandboxInfo | None = None  # the isolation the run had (None: it never started)
+    hidden: HiddenGrading | None = None
+    extra_scenarios: tuple[Scenario, ...] = ()  # the teacher's hidden scenarios that were run
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        """The scenario an episode ran (the assignment's, or one of the teacher's hidden ones)."""
+        runs = [r.scenario for r in self.assignment.runs]
+        return next(s for s in (*runs, *self.extra_scenarios) if s.id == scenario_id)
 
     @property
     def points(self) -> float:
@@ -103,7 +133,17 @@ class GradeResult:
             and bool(self.episodes)
             and self.points >= self.assignment.pass_mark
             and all(e.metrics is not None and e.metrics.completed for e in self.episodes)
+            and not any(e.spoofers for e in self.episodes)
         )
+
+
+@dataclass
+class WorkerReport:
+    """What the grading worker hands back to `grade` (as JSON: curriculum_pkg.handoff)."""
+
+    episodes: list[EpisodeResult]
+    error: SubmissionError | None
+    sandbox: SandboxInfo | None
 
 
 def _crash_error(proc: NodeProcess, when_en: str, when_ko: str) -> SubmissionError:
@@ -125,143 +165,192 @@ def _crash_error(proc: NodeProcess, when_en: str, when_ko: str) -> SubmissionErr
     )
 
 
-def run_episode(
-    session: RosSession,
-    lease: DomainLease,
-    installed: InstalledSubmission,
-    assignment: Assignment,
-    scenario: Scenario,
-    variant: int,
-    seed: int,
-    profile: RobotProfile,
-    run_dir: Path,
-    run_id: str,
-    sandbox: Sandbox,
-    recordings_dir: Path | None = None,
-) -> EpisodeResult:
-    """Run one scenario variant. Raises SubmissionError for a fatal student-side failure."""
-    wall0 = time.monotonic()
-    result = EpisodeResult(scenario.id, variant, seed)
-    scenario = scenario.variant(variant, seed)  # its start pose, its items on display, their labels
-    spec = scenario.world
-    world = SimWorld(spec, profile, seed=seed * 1000 + variant)
-    origin = world.odom_origin()
-    # The mission, in the odom frame (where the robot started): one point per task, in order.
-    goals_odom = []
-    for task in scenario.tasks:
-        x, y, z = scenario.task_point(task)
-        ox, oy = origin.inverse_transform_point((x, y))
-        goals_odom.append((float(ox), float(oy), z))
-    procs: list[NodeProcess] = []
-    episode = SimEpisode(
-        session,
-        world,
-        {
-            "mission_topic": assignment.mission_topic,
-            "goals_odom": goals_odom,
-            "task_labels": [t.name for t in scenario.tasks],
-            "odom_frame": profile.odom_frame_id,
-            "required": assignment.nodes,
-            "interventions_topic": assignment.interventions_topic,
-        },
-        record_to=None
-        if recordings_dir is None
-        else recordings_dir / f"{result.scenario_id}_v{variant}.mcap",
-        record_topics=episode_topics(profile, assignment),
-        record_info={
-            "assignment_id": assignment.id,
-            "scenario_id": result.scenario_id,
-            "variant": str(variant),
-            "seed": str(seed),
-            "world_seed": str(seed * 1000 + variant),
-        },
-    )
-    try:
-        episode.bridge.step()  # /clock starts, so use_sim_time nodes have a time
-        ros_env = {**lease.env(), "ROOTROUTE_RUN": run_id}
-        cpu_budget = int(scenario.time_limit_s / max(assignment.real_time_factor, 0.1) * 4 + 120)
-        for node in installed.nodes:
-            exe = installed.executables[(node.pkg, node.executable)]
-            procs.append(
-                start_node(
-                    node,
-                    exe,
-                    installed.prefix,
-                    run_dir / f"{scenario.id}_v{variant}",
-                    ros_env,
-                    sandbox,
-                    Limits(cpu_s=cpu_budget),
+@dataclass(frozen=True)
+class EpisodePlan:
+    """One episode to grade: a scenario variant and the seed its world is drawn from."""
+
+    scenario: Scenario
+    variant: int
+    seed: int
+    hidden: bool  # a hidden variant (seeded from the teacher's secret) or a hidden scenario
+
+
+@dataclass
+class RunContext:
+    """What every episode of one grading run shares (set up by `run_grading`)."""
+
+    session: RosSession
+    lease: DomainLease
+    installed: InstalledSubmission
+    assignment: Assignment
+    profile: RobotProfile
+    log_root: Path  # node logs, one folder per episode
+    run_id: str
+    sandbox: Sandbox
+    recordings_dir: Path | None
+    cpu_budget_s: int  # CPU seconds a node may use in one episode (the same for every episode)
+
+
+class EpisodeRun:
+    """One graded episode in phases, in the order `run_episode` calls them:
+
+    set_up_world -> start_platform (the platform's nodes, then their publishers are trusted) ->
+    start_student -> check_graph -> run (the paced loop, judged from ground truth every step) ->
+    judge -> tear_down (always).
+
+    Nothing a student process sees names the variant: node logs and parameter files live in a
+    folder with a random name until the episode has ended, and only then take the scenario's
+    name and variant for the teacher.
+    """
+
+    def __init__(self, ctx: RunContext, plan: EpisodePlan):
+        self.ctx = ctx
+        self.plan = plan
+        self.result = EpisodeResult(plan.scenario.id, plan.variant, plan.seed, hidden=plan.hidden)
+        self.scenario = plan.scenario.variant(plan.variant, plan.seed)
+        self.work_dir = ctx.log_root / f"episode-{uuid.uuid4().hex[:12]}"
+        self.procs: list[NodeProcess] = []
+        self.episode: SimEpisode | None = None
+        self.judge: EpisodeJudge | None = None
+        self._crashed: list[NodeProcess] = []
+        self._flooded: list[SubmissionError] = []
+        self._done_at: float | None = None
+        self._steps = 0
+        self._camera_frames = 0
+        self._wall0 = time.monotonic()
+
+    # ------------------------------------------------------------------------------------ phases
+    def set_up_world(self) -> None:
+        ctx, scenario = self.ctx, self.scenario
+        world = SimWorld(
+            scenario.world, ctx.profile, seed=self.plan.seed * 1000 + self.plan.variant
+        )
+        origin = world.odom_origin()
+        # The mission, in the odom frame (where the robot started): one point per task, in order.
+        goals_odom = []
+        for task in scenario.tasks:
+            x, y, z = scenario.task_point(task)
+            ox, oy = origin.inverse_transform_point((x, y))
+            goals_odom.append((float(ox), float(oy), z))
+        assignment = ctx.assignment
+        self.episode = SimEpisode(
+            ctx.session,
+            world,
+            {
+                "mission_topic": assignment.mission_topic,
+                "goals_odom": goals_odom,
+                "task_labels": [t.name for t in scenario.tasks],
+                "odom_frame": ctx.profile.odom_frame_id,
+                "required": assignment.nodes,
+                "interventions_topic": assignment.interventions_topic,
+            },
+            record_to=None
+            if ctx.recordings_dir is None
+            else ctx.recordings_dir / f"{self.result.scenario_id}_v{self.plan.variant}.mcap",
+            record_topics=episode_topics(ctx.profile, assignment),
+            record_info={
+                "assignment_id": assignment.id,
+                "scenario_id": self.result.scenario_id,
+                "variant": str(self.plan.variant),
+                "seed": str(self.plan.seed),
+                "world_seed": str(self.plan.seed * 1000 + self.plan.variant),
+            },
+        )
+        self.episode.bridge.step()  # /clock starts, so use_sim_time nodes have a time
+
+    def start_platform(self) -> None:
+        """Start the platform's own nodes (the assignment's `provided_by`: the safety mux, the
+        inspector, ...) before any student process, wait for their publishers, and trust every
+        publisher alive at that moment: from now on only these endpoints may publish there."""
+        platform = [s for s in self.ctx.installed.nodes if self._provided(s)]
+        for spec in platform:
+            self.procs.append(self._start(spec))
+        required = tuple(r for r in self.ctx.assignment.nodes if r.provided_by is not None)
+        monitor = self.episode.monitor
+        deadline = time.monotonic() + self.ctx.assignment.startup_timeout_s
+        while required and time.monotonic() < deadline:
+            self._raise_if_exited("at start-up", "시작하자마자")
+            if all(f.ok for f in check_interfaces(required, monitor.observe_graph())):
+                break
+            time.sleep(0.1)
+        else:
+            if required:
+                raise GraderFault(
+                    "grader",
+                    "the platform's nodes did not come up in time: grade again",
+                    "플랫폼 노드가 제시간에 시작되지 않았습니다. 다시 채점하세요",
                 )
-            )
-        result.graph_findings = _wait_for_graph(procs, episode.monitor, assignment)
-        judge = EpisodeJudge(scenario, spec)
-        counter = {"steps": 0, "done_at": None}
-        crashed: list[NodeProcess] = []
-        flooded: list[SubmissionError] = []
-        # Who alone may publish what: the simulator its sensors, and a platform node (the safety
-        # mux) its outputs; anyone else publishing there bypasses it, and counts as spoofing.
-        owners = [([profile.topics[k].name for k in SIM_OWNED], episode.bridge_name)] + [
-            ([t.topic for t in req.publishes], req.name)
-            for req in assignment.nodes
-            if req.provided_by is not None
-        ]
-        launched = {n.fqn: n.location for n in installed.nodes}
-        start_s = world.time_s
+        time.sleep(PLATFORM_SETTLE_S)  # the rest of their endpoints are discovered too
+        image = self.ctx.profile.topics["image"].name
+        reads_camera = any(
+            t.topic == image for n in self.ctx.assignment.nodes for t in n.subscribes
+        )
+        self.owned = monitor.trust_current_publishers(unwatched=() if reads_camera else (image,))
 
-        def on_step() -> None:
-            judge.update(
-                world.time_s,
-                world.true_pose(),
-                world.robot_contacts(),
-                world.part_positions(),
-                episode.monitor.first_reports(),
-            )
-            if judge.done and counter["done_at"] is None:
-                counter["done_at"] = world.time_s
-            counter["steps"] += 1
-            if counter["steps"] % CHECK_EVERY_STEPS == 0:
-                crashed.extend(p for p in procs if p.exit_code() is not None)
-                track_descendants(procs)
-                for topics, owner in owners:
-                    for spoof in episode.monitor.spoofers(topics, owner):
-                        if spoof not in result.spoofers:
-                            result.spoofers.append(spoof)
-            if counter["steps"] % FLOOD_CHECK_STEPS == 0 and not flooded:
-                rates_now = episode.monitor.rates_hz(start_s, world.time_s)
-                flooded.extend(_flood_errors(assignment, launched, rates_now)[:1])
+    def start_student(self) -> None:
+        for spec in self.ctx.installed.nodes:
+            if not self._provided(spec):
+                self.procs.append(self._start(spec))
 
+    def check_graph(self) -> None:
+        """Wait (wall time) until every required interface shows up, a node dies, or time runs out."""
+        deadline = time.monotonic() + self.ctx.assignment.startup_timeout_s
+        while time.monotonic() < deadline:
+            self._raise_if_exited("at start-up", "시작하자마자")
+            findings = check_interfaces(
+                self.ctx.assignment.nodes, self.episode.monitor.observe_graph()
+            )
+            if all(f.ok for f in findings):
+                break
+            time.sleep(0.2)
+        for spec in self.ctx.installed.nodes:
+            if spec.platform and not spec.in_launch_file:
+                findings.append(
+                    Finding(
+                        False,
+                        f"the launch file does not start the platform's node {spec.fqn} "
+                        f"({spec.pkg} {spec.executable}); the grader started it, but on the lab "
+                        "robot nothing would",
+                        f"런치 파일이 플랫폼 노드 {spec.fqn}({spec.pkg} {spec.executable})을(를) "
+                        "실행하지 않습니다. 채점기가 대신 실행했지만 실습실 로봇에서는 아무도 "
+                        "실행하지 않습니다",
+                    )
+                )
+        self.result.graph_findings = findings
+
+    def run(self) -> None:
+        """Step the simulator to the time limit (or until the job is done), judging every step."""
+        world = self.episode.world
+        self.judge = EpisodeJudge(self.scenario, self.scenario.world)
+        self._start_s = world.time_s
+        rtf = self.ctx.assignment.real_time_factor
         # A flooded executor or an overloaded machine slows the simulation down; scores are in
         # sim time and stay fair, but an episode must still end in reasonable wall time.
-        wall_limit_s = scenario.time_limit_s / assignment.real_time_factor * WALL_TIME_MARGIN + 60.0
-        wall_start = time.monotonic()
-
-        def should_stop() -> bool:
-            done_at = counter["done_at"]
-            if time.monotonic() - wall_start > wall_limit_s:
-                result.wall_limit_hit = True
-                return True
-            return (
-                bool(crashed)
-                or bool(flooded)
-                or (done_at is not None and world.time_s >= done_at + SETTLE_AFTER_DONE_S)
-            )
-
+        self._wall_limit_s = self.scenario.time_limit_s / rtf * WALL_TIME_MARGIN + 60.0
+        self._wall_start = time.monotonic()
         pacer = run_paced(
-            episode.bridge,
-            start_s + scenario.time_limit_s,
-            assignment.real_time_factor,
-            should_stop,
-            on_step,
+            self.episode.bridge,
+            self._start_s + self.scenario.time_limit_s,
+            rtf,
+            self._should_stop,
+            self._on_step,
         )
-        if crashed:
-            raise _crash_error(crashed[0], "during the episode", "에피소드 도중에")
-        if flooded:
-            raise flooded[0]
-        result.real_time_factor = round(pacer.achieved_factor, 2)
-        result.metrics = judge.metrics
-        result.metrics.mux_interventions = episode.monitor.interventions
-        counts = episode.monitor.message_counts()
-        for node_req in assignment.nodes:
+        self._check_spoofers()  # a last look: nothing published at the very end goes unseen
+        if self._crashed:
+            raise _crash_error(self._crashed[0], "during the episode", "에피소드 도중에")
+        if self._flooded:
+            raise self._flooded[0]
+        self.result.real_time_factor = round(pacer.achieved_factor, 2)
+
+    def judge_episode(self) -> None:
+        ctx, monitor, result = self.ctx, self.episode.monitor, self.result
+        result.metrics = self.judge.metrics
+        result.metrics.mux_interventions = monitor.interventions
+        launched = {n.fqn: n.location for n in ctx.installed.nodes}
+        counts = monitor.message_counts()
+        # A spoofed episode ended as soon as it was seen: the verdict is the spoofing, not what
+        # the graph had no time to send.
+        for node_req in () if result.spoofers else ctx.assignment.nodes:
             for topic in node_req.publishes:
                 if counts.get(topic.topic, 0) > 0 or node_req.name not in launched:
                     continue
@@ -270,24 +359,124 @@ def run_episode(
                 if topic.min_rate_hz > 0:  # a stream that never started: the node is not working
                     raise SubmissionError(launched[node_req.name], en, ko)
                 result.graph_findings.append(Finding(False, en, ko))  # an event that never came
-        rates = episode.monitor.rates_hz(start_s, world.time_s)
-        for error in _flood_errors(assignment, launched, rates)[:1]:
-            raise error
-        result.graph_findings += check_rates(assignment.nodes, rates)
+        if not result.spoofers:
+            rates = monitor.rates_hz(self._start_s, self.episode.world.time_s)
+            for error in _flood_errors(ctx.assignment, launched, rates)[:1]:
+                raise error
+            result.graph_findings += check_rates(ctx.assignment.nodes, rates)
         result.criteria = score_episode(
-            assignment.rubric,
-            scenario,
-            judge.metrics,
+            ctx.assignment.rubric,
+            self.scenario,
+            result.metrics,
             result.graph_findings,
-            len({t for t, _ in result.spoofers}),
-            assignment.intervention_penalty,
+            result.spoofers,
+            ctx.assignment.intervention_penalty,
         )
+
+    def tear_down(self) -> None:
+        kill_all(self.procs, self.ctx.run_id)
+        if self.episode is not None:
+            self.episode.close()
+            self.result.recording = (
+                self.episode.recording
+            )  # kept after a failure: it shows what happened
+        # Only now, with every student process gone, may the folder say which episode it was.
+        named = self.ctx.log_root / f"{self.result.scenario_id}_v{self.plan.variant}"
+        if self.work_dir.is_dir():
+            shutil.rmtree(named, ignore_errors=True)
+            self.work_dir.rename(named)
+        self.result.wall_s = round(time.monotonic() - self._wall0, 2)
+
+    # ----------------------------------------------------------------------------------- helpers
+    @staticmethod
+    def _provided(spec) -> bool:
+        """A node the platform provides and the grader trusts: the assignment's `provided_by`,
+        locked to the assignment's settings at install (launchfile.lock_platform_nodes)."""
+        return spec.platform
+
+    def _start(self, spec) -> NodeProcess:
+        ctx = self.ctx
+        return start_node(
+            spec,
+            ctx.installed.executables[(spec.pkg, spec.executable)],
+            ctx.installed.prefix,
+            self.work_dir,
+            {**ctx.lease.env(), "ROOTROUTE_RUN": ctx.run_id},
+            ctx.sandbox,
+            Limits(cpu_s=ctx.cpu_budget_s),
+            platform=spec.platform or runs_platform_code(spec),
+        )
+
+    def _raise_if_exited(self, when_en: str, when_ko: str) -> None:
+        for proc in self.procs:
+            if proc.exit_code() is not None:
+                raise _crash_error(proc, when_en, when_ko)
+
+    def _check_spoofers(self) -> None:
+        for spoof in self.episode.monitor.spoofers():
+            if spoof not in self.result.spoofers:
+                self.result.spoofers.append(spoof)
+
+    def _on_step(self) -> None:
+        world, bridge = self.episode.world, self.episode.bridge
+        seen: set[str] = set()
+        if bridge.camera_frames != self._camera_frames:  # a frame went out: what did it show?
+            self._camera_frames = bridge.camera_frames
+            seen = world.displays_in_view(INSPECT_RANGE_M)
+        self.judge.update(
+            world.time_s,
+            world.true_pose(),
+            world.robot_contacts(),
+            world.part_positions(),
+            self.episode.monitor.reports(),
+            seen,
+        )
+        if self.judge.done and self._done_at is None:
+            self._done_at = world.time_s
+        self._steps += 1
+        if self._steps % CHECK_EVERY_STEPS == 0:
+            self._crashed.extend(p for p in self.procs if p.exit_code() is not None)
+            track_descendants(self.procs)
+            self._check_spoofers()
+        if self._steps % FLOOD_CHECK_STEPS == 0 and not self._flooded:
+            launched = {n.fqn: n.location for n in self.ctx.installed.nodes}
+            rates_now = self.episode.monitor.rates_hz(self._start_s, world.time_s)
+            self._flooded.extend(_flood_errors(self.ctx.assignment, launched, rates_now)[:1])
+
+    def _should_stop(self) -> bool:
+        if time.monotonic() - self._wall_start > self._wall_limit_s:
+            self.result.wall_limit_hit = True
+            return True
+        return (
+            bool(self._crashed)
+            or bool(self._flooded)
+            or bool(self.result.spoofers)  # the episode has failed: no need to watch it longer
+            or (
+                self._done_at is not None
+                and self.episode.world.time_s >= self._done_at + SETTLE_AFTER_DONE_S
+            )
+        )
+
+
+def run_episode(ctx: RunContext, plan: EpisodePlan) -> EpisodeResult:
+    """Run one scenario variant. Raises SubmissionError for a fatal student-side failure."""
+    run = EpisodeRun(ctx, plan)
+    try:
+        run.set_up_world()
+        run.start_platform()
+        run.start_student()
+        run.check_graph()
+        run.run()
+        run.judge_episode()
     finally:
-        kill_all(procs, run_id)
-        episode.close()
-        result.recording = episode.recording  # kept after a failure too: it shows what happened
-    result.wall_s = round(time.monotonic() - wall0, 2)
-    return result
+        run.tear_down()
+    return run.result
+
+
+def runs_platform_code(spec) -> bool:
+    """A node of a platform package (student packages may not take their names): it starts
+    without the student's packages on its import path, so nothing of theirs can run inside it."""
+    return spec.pkg in PLATFORM_PACKAGES
 
 
 def _flood_errors(
@@ -311,19 +500,51 @@ def _flood_errors(
     return errors
 
 
-def _wait_for_graph(procs: list[NodeProcess], monitor, assignment: Assignment) -> list[Finding]:
-    """Wait (wall time) until every required interface shows up, a node dies, or time runs out."""
-    deadline = time.monotonic() + assignment.startup_timeout_s
-    findings: list[Finding] = []
-    while time.monotonic() < deadline:
-        for proc in procs:
-            if proc.exit_code() is not None:
-                raise _crash_error(proc, "at start-up", "시작하자마자")
-        findings = check_interfaces(assignment.nodes, monitor.observe_graph())
-        if all(f.ok for f in findings):
-            break
-        time.sleep(0.2)
-    return findings
+def plan_episodes(
+    assignment: Assignment,
+    secret: GradingSecret | None = None,
+    team: str = "",
+    hidden_scenarios: tuple[Scenario, ...] = (),
+) -> tuple[list[EpisodePlan], HiddenGrading]:
+    """The episodes of a run. The visible variant of each scenario (variant 0, as written, with
+    the assignment's public seed) always; hidden variants only with the teacher's secret, their
+    seeds derived from it (and from `team` for per-team variants); the teacher's hidden scenarios
+    as written, their seeds from the secret too when there is one."""
+    plans = [EpisodePlan(run.scenario, 0, run.seed, False) for run in assignment.runs]
+    hidden = HiddenGrading(
+        graded=secret is not None,
+        secret_fingerprint=None if secret is None else secret.fingerprint,
+        team=team if secret is not None else "",
+        hidden_scenarios=[s.id for s in hidden_scenarios],
+    )
+    if secret is None:
+        skipped = sum(run.variants - 1 for run in assignment.runs)
+        hidden.en = (
+            f"no grading secret: only the visible variants were graded ({skipped} hidden "
+            "variant(s) left out); teachers grade with --secret FILE"
+        )
+        hidden.ko = (
+            f"채점 비밀키가 없어 공개 변형만 채점했습니다 (숨은 변형 {skipped}개 제외). "
+            "선생님은 --secret 파일 옵션으로 채점합니다"
+        )
+    else:
+        for run in assignment.runs:
+            plans += [
+                EpisodePlan(
+                    run.scenario, v, secret.seed(assignment.id, run.scenario.id, v, team), True
+                )
+                for v in range(1, run.variants)
+            ]
+        hidden.en = f"hidden variants seeded from the teacher's secret {secret.fingerprint}" + (
+            f", for team {team}" if team else ""
+        )
+        hidden.ko = f"숨은 변형은 선생님의 비밀키({secret.fingerprint})로 정했습니다" + (
+            f" (팀 {team} 전용)" if team else ""
+        )
+    for scenario in hidden_scenarios:
+        seed = 0 if secret is None else secret.seed(assignment.id, scenario.id, 0, team)
+        plans.append(EpisodePlan(scenario, 0, seed, True))
+    return plans, hidden
 
 
 def grade(
@@ -333,14 +554,19 @@ def grade(
     profile: RobotProfile | None = None,
     progress=print,
     isolate: bool = True,
+    secret: GradingSecret | None = None,
+    team: str = "",
+    hidden_scenarios: tuple[Scenario, ...] = (),
 ) -> GradeResult:
     """Grade and write the reports. Never raises for a problem in the submission.
 
     The run itself (install + episodes) happens in a worker process inside the run's sandbox
     (curriculum_pkg.sandbox: a private loopback network, bubblewrap, cgroups); this process only
-    starts it, relays its progress, makes sure nothing of the run outlives it, and reports.
-    `isolate=False` runs the same worker without the sandbox (for debugging and to measure
-    what the sandbox costs); the result says so.
+    plans the episodes (the secret never leaves it: the worker gets seeds), starts the worker,
+    relays its progress, makes sure nothing of the run outlives it, and reports. The job goes to
+    the worker on its stdin; the result comes back as JSON on a pipe of its own that no student
+    process inherits. `isolate=False` runs the same worker without the sandbox (for debugging
+    and to measure what the sandbox costs); the result says so.
     """
     from curriculum_pkg.report import write_reports  # matplotlib is only needed here
 
@@ -348,39 +574,50 @@ def grade(
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     run_id = uuid.uuid4().hex[:12]
+    plans, hidden = plan_episodes(assignment, secret, team, hidden_scenarios)
+    progress(f"      {hidden.en} / {hidden.ko}")
     job = GradeJob(
-        Path(submission).resolve(), assignment, out_dir, profile or load_profile(), run_id
+        Path(submission).resolve(), assignment, out_dir, profile or load_profile(), run_id, plans
     )
-    job_path = out_dir / ".grade_job.pickle"
-    job_path.write_bytes(pickle.dumps(job))
-    result_path = job_path.with_name(".grade_result.pickle")
-    result_path.unlink(missing_ok=True)
     become_subreaper()
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-u",
-            "-m",
-            "curriculum_pkg.grade_worker",
-            str(job_path),
-            str(result_path),
-            *([] if isolate else ["--no-sandbox"]),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        errors="replace",
-        env={**os.environ, "ROOTROUTE_RUN": run_id},
-    )
+    result_read, result_write = os.pipe()
+    try:
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-u",
+                "-m",
+                "curriculum_pkg.grade_worker",
+                str(result_write),
+                *([] if isolate else ["--no-sandbox"]),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE,
+            pass_fds=(result_write,),
+            # The worker gets seeds, never the secret: not even in its environment.
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith(SECRET_ENV)},
+                "ROOTROUTE_RUN": run_id,
+            },
+        )
+    finally:
+        os.close(result_write)
+    received = bytearray()
+    reader = threading.Thread(target=_read_bounded, args=(result_read, received), daemon=True)
+    reader.start()
     tail: list[str] = []
     try:
-        for line in worker.stdout:
-            line = line.rstrip("\n")
+        worker.stdin.write(pickle.dumps(job))  # ours, to our own child: never student data
+        worker.stdin.close()
+        for raw in worker.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
             if line.startswith(PROGRESS_PREFIX):
                 progress(line[len(PROGRESS_PREFIX) :])
             else:  # the worker's own warnings and errors: kept for the report if it fails
                 tail = [*tail[-40:], line]
+        code = worker.wait()
+    except BrokenPipeError:
         code = worker.wait()
     finally:
         if worker.poll() is None:
@@ -388,10 +625,18 @@ def grade(
             worker.wait()
         kill_all([], run_id)  # anything of the run the worker left behind
         RunCgroup(run_id).kill_all()
+    reader.join(timeout=10)
+    result = GradeResult(
+        assignment, job.submission, out_dir, hidden=hidden, extra_scenarios=hidden_scenarios
+    )
     try:
-        result = pickle.loads(result_path.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError):
-        result = GradeResult(assignment, job.submission, out_dir)
+        report = handoff.decode(WorkerReport, bytes(received))
+        result.episodes, result.error, result.sandbox = (
+            report.episodes,
+            report.error,
+            report.sandbox,
+        )
+    except ValueError:
         log = "\n".join(tail[-12:])
         result.error = GraderFault(
             "grader",
@@ -400,31 +645,42 @@ def grade(
             f"채점 실행이 비정상적으로 끝났습니다 (워커 종료 코드 {code}). 학생 코드의 문제가 아닐 수 "
             f"있으니 선생님께 재채점을 요청하세요. 로그:\n{log}",
         )
-    for path in (job_path, result_path):
-        path.unlink(missing_ok=True)
     result.wall_s = round(time.monotonic() - t0, 2)
     progress("[3/3] report / 보고서")
     write_reports(result)
     return result
 
 
+def _read_bounded(fd: int, into: bytearray) -> None:
+    """Read the worker's result pipe to its end, keeping at most handoff.MAX_RESULT_BYTES."""
+    with os.fdopen(fd, "rb") as pipe:
+        while chunk := pipe.read(1 << 16):
+            if len(into) + len(chunk) > handoff.MAX_RESULT_BYTES:
+                into.clear()  # an oversized result is no result: the run is reported as failed
+                into.extend(b"oversized")
+                pipe.read()
+                return
+            into.extend(chunk)
+
+
 @dataclass
 class GradeJob:
-    """What the grading worker needs; written by `grade`, read by curriculum_pkg.grade_worker."""
+    """What the grading worker needs; sent by `grade` on the worker's stdin."""
 
     submission: Path
     assignment: Assignment
     out_dir: Path
     profile: RobotProfile
     run_id: str
+    plans: list[EpisodePlan]
 
 
 PROGRESS_PREFIX = "@progress "  # worker lines for the person watching; the rest is diagnostics
 
 
-def run_grading(job: GradeJob, info: SandboxInfo, progress) -> GradeResult:
+def run_grading(job: GradeJob, info: SandboxInfo, progress) -> WorkerReport:
     """The run itself, in the worker, already inside its private network (see `grade`)."""
-    result = GradeResult(job.assignment, job.submission, job.out_dir, sandbox=info)
+    report = WorkerReport([], None, info)
     become_subreaper()
     sandbox = Sandbox.for_run(info, job.run_id, platform_paths(), enabled=info.requested)
     for en, _ko in info.missing:
@@ -437,47 +693,50 @@ def run_grading(job: GradeJob, info: SandboxInfo, progress) -> GradeResult:
             job.out_dir / "prefix",
             job.out_dir / "logs",
             sandbox,
+            required=job.assignment.nodes,  # the platform's nodes, locked to the assignment
         )
-        check_platform_nodes(installed.nodes, job.assignment.nodes)
+        longest_s = max(p.scenario.time_limit_s for p in job.plans)
         with lease_domain() as lease:
             where = "private loopback network" if info.network else "localhost only"
             progress(f"[2/3] run / 실행: ROS_DOMAIN_ID={lease.domain_id}, {where}")
             with RosSession(lease.domain_id) as session:
-                for run in job.assignment.runs:
-                    for variant in range(run.variants):
-                        progress(f"      episode / 에피소드: {run.scenario.id} variant {variant}")
-                        ep = run_episode(
-                            session,
-                            lease,
-                            installed,
-                            job.assignment,
-                            run.scenario,
-                            variant,
-                            run.seed,
-                            job.profile,
-                            job.out_dir / "logs",
-                            job.run_id,
-                            sandbox,
-                            job.out_dir / "recordings",
-                        )
-                        result.episodes.append(ep)
-                        progress(
-                            f"      -> {ep.points:.1f} points, sim {ep.metrics.sim_time_s:.1f} s, "
-                            f"real-time factor {ep.real_time_factor:.1f}, wall {ep.wall_s:.1f} s"
-                        )
+                ctx = RunContext(
+                    session,
+                    lease,
+                    installed,
+                    job.assignment,
+                    job.profile,
+                    job.out_dir / "logs",
+                    job.run_id,
+                    sandbox,
+                    job.out_dir / "recordings",
+                    # the same for every episode: a limit must not tell a node which one it is in
+                    int(longest_s / max(job.assignment.real_time_factor, 0.1) * 4 + 120),
+                )
+                for plan in job.plans:
+                    kind = "hidden / 숨은 변형" if plan.hidden else "visible / 공개"
+                    progress(
+                        f"      episode / 에피소드: {plan.scenario.id} variant {plan.variant} ({kind})"
+                    )
+                    ep = run_episode(ctx, plan)
+                    report.episodes.append(ep)
+                    progress(
+                        f"      -> {ep.points:.1f} points, sim {ep.metrics.sim_time_s:.1f} s, "
+                        f"real-time factor {ep.real_time_factor:.1f}, wall {ep.wall_s:.1f} s"
+                    )
     except SubmissionError as err:
-        result.error = err
+        report.error = err
         progress(f"      error / 오류: {err.location}: {err.en}")
     finally:
         if sandbox.cgroup is not None:
-            if sandbox.cgroup.oom_killed() and result.error is not None:
-                result.error = SubmissionError(
-                    result.error.location,
-                    f"{result.error.en}\n(the run's nodes together used more than "
+            if sandbox.cgroup.oom_killed() and report.error is not None:
+                report.error = SubmissionError(
+                    report.error.location,
+                    f"{report.error.en}\n(the run's nodes together used more than "
                     f"{MEMORY_LIMIT_BYTES >> 30} GiB of memory and one was killed)",
-                    f"{result.error.ko}\n(노드들이 함께 쓴 메모리가 {MEMORY_LIMIT_BYTES >> 30} GiB를 "
+                    f"{report.error.ko}\n(노드들이 함께 쓴 메모리가 {MEMORY_LIMIT_BYTES >> 30} GiB를 "
                     f"넘어 강제 종료되었습니다)",
                 )
             sandbox.cgroup.kill_all()
         reap_orphans()
-    return result
+    return report

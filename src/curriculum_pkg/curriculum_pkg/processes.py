@@ -75,9 +75,15 @@ class NodeProcess:
         return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def node_command(spec: NodeSpec, exe: Executable, params_file: Path) -> list[str]:
+def node_command(
+    spec: NodeSpec, exe: Executable, params_file: Path, platform: bool = False
+) -> list[str]:
+    """The command line of one node. A platform node runs Python isolated (-I: no PYTHONPATH,
+    no user site, not even the working folder on sys.path), so only the platform's own code
+    and the environment's packages can be imported into it."""
     launcher = f"import sys; from {exe.module} import {exe.function} as main; sys.exit(main())"
-    cmd = [sys.executable, "-u", "-c", launcher, "--ros-args", "-r", f"__node:={spec.name}"]
+    python = [sys.executable, "-I", "-u", "-B"] if platform else [sys.executable, "-u"]
+    cmd = [*python, "-c", launcher, "--ros-args", "-r", f"__node:={spec.name}"]
     if spec.namespace.strip("/"):
         cmd += ["-r", f"__ns:=/{spec.namespace.strip('/')}"]
     cmd += ["--params-file", str(params_file)]
@@ -94,8 +100,12 @@ def start_node(
     ros_env: dict[str, str],
     sandbox: Sandbox,
     limits: Limits,
+    platform: bool = False,
 ) -> NodeProcess:
-    """Start one node in the run's sandbox; its output goes to run_dir/<node>.log."""
+    """Start one node in the run's sandbox; its output goes to run_dir/<node>.log.
+
+    `platform`: a node of the platform's own packages. It never sees the student's prefix: not on
+    its import path, not in its sandbox (see node_command)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     safe = spec.fqn.strip("/").replace("/", "__") or "node"
     params_file = run_dir / f"{safe}.params.yaml"
@@ -104,12 +114,12 @@ def start_node(
     if sandbox.bwrap is not None:  # a private /tmp: home and ROS logs live there
         home = Path("/tmp/home")
     else:
-        home = run_dir / "home"
+        home = run_dir / ("platform_home" if platform else "home")  # the platform's not shared
         home.mkdir(exist_ok=True)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""),
-        "PYTHONPATH": str(prefix),
+        "PYTHONPATH": "" if platform else str(prefix),
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",  # the prefix is read-only in the sandbox
         "HOME": str(home),
@@ -118,11 +128,11 @@ def start_node(
         **ros_env,
     }
     cmd = sandbox.command(
-        node_command(spec, exe, params_file),
+        node_command(spec, exe, params_file, platform),
         env=env,
         limits=limits,
         cwd=str(home),
-        readonly=(prefix, params_file),
+        readonly=(params_file,) if platform else (prefix, params_file),
     )
     log_path = run_dir / f"{safe}.log"
     with log_path.open("wb") as log:

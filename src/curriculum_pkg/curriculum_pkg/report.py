@@ -1,8 +1,12 @@
 """Write what a grading run found: result.json (schema-versioned), report.md (ko/en), junit.xml,
-and a top-down trajectory plot per episode."""
+and a top-down trajectory plot per episode.
+
+report.md comes from a template that escapes every value (curriculum_pkg.reports): student text
+(log tails, node names, reported values, file and folder names) shows as text, logs capped."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import xml.etree.ElementTree as ET
@@ -10,9 +14,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from curriculum_pkg.errors import GraderFault
+from curriculum_pkg.reports.safe_text import bounded, first_line
+from curriculum_pkg.reports.templating import render_markdown
+from curriculum_pkg.variants import bounds_lines
 
-RESULT_SCHEMA_VERSION = "1.4"  # 1.1 sandbox; 1.2 episodes[].recording; 1.3 error.kind;
-# 1.4 metrics.min_worker_clearance_m and metrics.near_misses
+RESULT_SCHEMA_VERSION = "1.5"  # 1.1 sandbox; 1.2 episodes[].recording; 1.3 error.kind;
+# 1.4 metrics.min_worker_clearance_m and metrics.near_misses; 1.5 hidden (how hidden variants
+# were seeded: secret fingerprint, team), episodes[].hidden, metrics.unseen_reports, and a
+# spoofed episode scores 0 for task, safety and efficiency
 _LABEL = {
     "graph": ("노드 그래프 적합성", "Graph conformance"),
     "task": ("작업 성공", "Task success"),
@@ -41,12 +50,20 @@ def result_dict(result) -> dict:
         },
         "wall_s": result.wall_s,
         "sandbox": None if result.sandbox is None else result.sandbox.as_dict(),
+        "hidden": None
+        if result.hidden is None
+        else {
+            **dataclasses.asdict(result.hidden),
+            # what hidden variants may change, per scenario that had some (the declared bounds)
+            "bounds": {sid: result.scenario(sid).variant_bounds() for sid in _varied(result)},
+        },
         "host": {"python": platform.python_version(), "machine": platform.machine()},
         "episodes": [
             {
                 "scenario": ep.scenario_id,
                 "variant": ep.variant,
                 "seed": ep.seed,
+                "hidden": ep.hidden,
                 "score": ep.points,
                 "real_time_factor_achieved": ep.real_time_factor,
                 "cut_short_in_wall_time": ep.wall_limit_hit,
@@ -69,6 +86,10 @@ def result_dict(result) -> dict:
                 else {
                     "tasks_done": ep.metrics.tasks_done,
                     "tasks_failed": ep.metrics.tasks_failed,
+                    "unseen_reports": [
+                        {"t_s": t, "station": station, "label": label}
+                        for t, station, label in ep.metrics.unseen_reports
+                    ],
                     "task_times_s": ep.metrics.task_times_s,
                     "parts_final_xyz": ep.metrics.parts_final,
                     "completed": ep.metrics.completed,
@@ -94,8 +115,7 @@ def _plot(result, ep, path: Path) -> None:
     floor, zones by kind, obstacles, stations, task order, actors' paths)."""
     from curriculum_pkg.preview import draw_preview
 
-    run = next(r for r in result.assignment.runs if r.scenario.id == ep.scenario_id)
-    scenario = run.scenario.variant(ep.variant, ep.seed)  # its start pose, its actors' offsets
+    scenario = result.scenario(ep.scenario_id).variant(ep.variant, ep.seed)  # as it was run
     fig = draw_preview(scenario)
     ax = fig.axes[0]
     metrics = ep.metrics
@@ -152,104 +172,85 @@ def _recording(result, ep) -> dict | None:
     }
 
 
+def _varied(result) -> list[str]:
+    """Scenarios graded on hidden variants (drawn within their bounds) in this run."""
+    return sorted({ep.scenario_id for ep in result.episodes if ep.hidden and ep.variant > 0})
+
+
+def _plot_name(ep) -> str:
+    return f"trajectory_{ep.scenario_id}_v{ep.variant}.png"
+
+
 def markdown(result) -> str:
-    a = result.assignment
-    verdict_ko = "통과" if result.passed else "미통과"
-    verdict_en = "PASS" if result.passed else "NOT PASSED"
-    lines = [
-        f"# {a.title['ko']} / {a.title['en']}",
-        "",
-        f"- 제출물 / Submission: `{result.submission}`",
-        f"- 점수 / Score: **{result.points:.1f} / 100** — {verdict_ko} / {verdict_en} (기준 / pass mark {a.pass_mark:g})",
-        f"- 채점 시간 / Grading wall time: {result.wall_s:.1f} s",
-    ]
-    if result.sandbox is not None:
-        box = result.sandbox
-        if box.complete:
-            lines.append(
-                "- 격리 / Isolation: 전용 루프백 네트워크, bubblewrap, cgroup 제한 / "
-                "private loopback network, bubblewrap, cgroup limits"
-            )
-        for en, ko in box.missing:
-            lines.append(f"- ⚠️ 격리 부족 / Isolation gap: {ko} / {en}")
-    lines.append("")
-    if result.error is not None:
-        e = result.error
-        lines += [
-            "## 오류 / Error",
-            "",
-            f"위치 / Location: `{e.location}`",
-            "",
-            "```text",
-            e.ko,
-            "",
-            e.en,
-            "```",
-            "",
-            "제출물에 문제가 있어 0점 처리되었습니다. 위 위치를 고친 뒤 다시 제출하세요.",
-            "The submission could not be graded and scores 0. Fix the place above and submit again.",
-            "",
-        ]
-    for ep in result.episodes:
-        lines += [
-            f"## {ep.scenario_id} — variant {ep.variant}: {ep.points:.1f} points",
-            "",
-            f"![trajectory](trajectory_{ep.scenario_id}_v{ep.variant}.png)",
-            "",
-            *(
-                [
-                    f"기록 / Recording: [`{rec['path']}`]({rec['path']}) — "
-                    f"`ros2 bag play --clock {rec['path']}` 또는 / or Foxglove",
-                    "",
-                ]
-                if (rec := _recording(result, ep))
-                else []
-            ),
-            f"실시간 배속 / Real-time factor achieved: {ep.real_time_factor:.1f}x "
-            f"(목표 / target {a.real_time_factor:g}x); 시뮬레이션 / sim {ep.metrics.sim_time_s:.1f} s",
-            "",
-            *(
-                [
-                    f"작업자와 가장 가까웠던 거리 / Closest to a worker: "
-                    f"{ep.metrics.min_worker_clearance_m:.2f} m; 아차사고 / near misses: "
-                    f"{len(ep.metrics.near_misses)}",
-                    "",
-                ]
-                if ep.metrics.min_worker_clearance_m is not None
-                else []
-            ),
-            "| 항목 / Criterion | 가중치 / Weight | 점수 / Score | 피드백 | Feedback |",
-            "|---|---:|---:|---|---|",
-        ]
-        for c in ep.criteria:
-            ko, en = _LABEL[c.key]
-            lines.append(f"| {ko} / {en} | {c.weight:.0%} | {c.points:.1f} | {c.ko} | {c.en} |")
-        lines += ["", "<details><summary>그래프 점검 / Graph checks</summary>", ""]
-        lines += [f"- {'✅' if f.ok else '❌'} {f.ko} / {f.en}" for f in ep.graph_findings]
-        lines += ["", "</details>", ""]
-        if ep.spoofers:
-            lines += [
-                "시뮬레이터·플랫폼 토픽 위조 / Spoofed simulator or platform topics: "
-                + ", ".join(f"`{t}` by `{n}`" for t, n in ep.spoofers),
-                "",
-            ]
-    return "\n".join(lines) + "\n"
+    """report.md: the verdict, the error if any, and per episode the plot, the rubric table and
+    the graph checks. Student text is escaped by the template (curriculum_pkg.reports)."""
+    err = result.error
+    return render_markdown(
+        "report.md.j2",
+        assignment=result.assignment,
+        submission=str(result.submission),
+        points=result.points,
+        verdict_ko="통과" if result.passed else "미통과",
+        verdict_en="PASS" if result.passed else "NOT PASSED",
+        wall_s=result.wall_s,
+        sandbox=result.sandbox,
+        hidden=result.hidden,
+        bounds={
+            sid: bounds_lines(result.scenario(sid).variant_bounds()) for sid in _varied(result)
+        },
+        error=err,
+        # Both languages carry the same log tail; each is capped in lines and characters.
+        error_text=None if err is None else f"{bounded(err.ko)}\n\n{bounded(err.en)}",
+        episodes=[
+            {
+                "scenario_id": ep.scenario_id,
+                "variant": ep.variant,
+                "hidden": ep.hidden,
+                "points": ep.points,
+                "plot": _plot_name(ep),
+                "recording": rec["path"] if (rec := _recording(result, ep)) else None,
+                "real_time_factor": ep.real_time_factor,
+                "metrics": ep.metrics,
+                "criteria": [
+                    {
+                        "label_ko": _LABEL[c.key][0],
+                        "label_en": _LABEL[c.key][1],
+                        "weight": c.weight,
+                        "points": c.points,
+                        "ko": c.ko,
+                        "en": c.en,
+                    }
+                    for c in ep.criteria
+                ],
+                "graph_findings": ep.graph_findings,
+                "spoofers": ep.spoofers,
+            }
+            for ep in result.episodes
+        ],
+    )
+
+
+JUNIT_MESSAGE_CHARS = 1000  # a failure's message attribute: one line; the full text is its body
 
 
 def junit(result) -> str:
+    """junit.xml for CI dashboards. ElementTree escapes markup; `first_line` and `bounded` keep
+    only printable text (XML 1.0 cannot hold control characters, and rclpy colours its log lines
+    with them) and cap its length."""
     suite = ET.Element("testsuite", name=f"rootroute.{result.assignment.id}")
     if result.error is not None:
+        e = result.error
         case = ET.SubElement(suite, "testcase", classname="submission", name="gradable")
-        ET.SubElement(
-            case, "failure", message=f"{result.error.location}: {result.error.en}"
-        ).text = result.error.ko
+        message = first_line(f"{e.location}: {e.en}", JUNIT_MESSAGE_CHARS)
+        ET.SubElement(case, "failure", message=message).text = f"{bounded(e.ko)}\n\n{bounded(e.en)}"
     for ep in result.episodes:
         for c in ep.criteria:
             case = ET.SubElement(
                 suite, "testcase", classname=f"{ep.scenario_id}.v{ep.variant}", name=c.key
             )
             if c.score < 1.0:
-                ET.SubElement(case, "failure", message=f"{c.score:.2f}: {c.en}").text = c.ko
+                message = first_line(f"{c.score:.2f}: {c.en}", JUNIT_MESSAGE_CHARS)
+                ET.SubElement(case, "failure", message=message).text = bounded(c.ko)
     cases = suite.findall("testcase")
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
@@ -259,7 +260,15 @@ def junit(result) -> str:
 def write_reports(result) -> None:
     out = result.out_dir
     for ep in result.episodes:
-        _plot(result, ep, out / f"trajectory_{ep.scenario_id}_v{ep.variant}.png")
-    (out / "result.json").write_text(json.dumps(result_dict(result), ensure_ascii=False, indent=2))
-    (out / "report.md").write_text(markdown(result))
-    (out / "junit.xml").write_text(junit(result))
+        _plot(result, ep, out / _plot_name(ep))
+    # A non-UTF-8 file name decodes to lone surrogates, which UTF-8 cannot encode; json.dumps only
+    # puts them inside strings, where backslashreplace writes them as the JSON escape "\udcff".
+    (out / "result.json").write_text(
+        json.dumps(result_dict(result), ensure_ascii=False, indent=2),
+        encoding="utf-8",
+        errors="backslashreplace",
+    )
+    (out / "report.md").write_text(markdown(result), encoding="utf-8")
+    (out / "junit.xml").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n' + junit(result), encoding="utf-8"
+    )

@@ -11,12 +11,14 @@ Every student process (the package build, which runs their setup.py, and each no
 under bubblewrap (`Sandbox.command`): its own user (nobody, no capabilities), pid, IPC and UTS
 namespaces; the system, the Python environment and the platform packages read-only; its own
 package prefix read-only; a private /tmp; and none of the grader, the scenarios (hidden ones
-included) or the other runs. A per-run cgroup (v1 memory + pids) bounds what all its
-processes together may take: a fork bomb or a memory hog stops there, not at the machine.
+included) or the other runs. A per-run cgroup (`RunCgroup`: memory, pids and CPU, on cgroup v1,
+v2 or a hybrid of both) bounds what all its processes together may take: a fork bomb, a memory
+hog or a busy loop stops there, not at the machine or at the other runs.
 
 Without bubblewrap, namespaces or cgroups (a student's laptop without root), grading still runs
 with what is left, and `SandboxInfo` says plainly what was missing: result.json and the
-report carry it.
+report carry it. `probe_sandbox` sets a run's sandbox up and tears it down in a throwaway
+process: `rootroute doctor` reports it, `rootroute batch` refuses to grade a class without it.
 """
 
 from __future__ import annotations
@@ -24,17 +26,18 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import json
 import os
 import shutil
-import signal
 import socket
 import stat
 import struct
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from curriculum_pkg.cgroups import CONCURRENT_RUNS_ENV, RunCgroup
 
 # Linux constants (sched.h, mount.h, if.h, sockios.h)
 CLONE_NEWNS = 0x00020000
@@ -47,10 +50,6 @@ SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
 
 SHM_SIZE = "1g"  # the run's /dev/shm: Fast DDS segments (8 MiB for the camera) and students'
-MEMORY_LIMIT_BYTES = 6 << 30  # all student processes of a run together (24 GiB machine)
-PIDS_LIMIT = 512  # processes + threads of all student processes together (rclpy: ~15 a node)
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-CGROUP_CONTROLLERS = ("memory", "pids")
 NOBODY = 65534
 FILE_SIZE_LIMIT_BYTES = 256 << 20  # any one file a student process writes, its log included
 
@@ -62,8 +61,17 @@ class SandboxInfo:
     requested: bool = True  # False: graded without a sandbox on purpose (--no-sandbox)
     network: bool = False  # private loopback-only network namespace
     filesystem: bool = False  # bubblewrap per student process
-    cgroups: bool = False  # per-run memory + pids limits
+    cgroup_version: int | None = None  # 1 or 2: the hierarchy holding the run's limits
+    memory_limit_bytes: int | None = None  # each None when that per-run limit is not enforced
+    pids_limit: int | None = None
+    cpu_limit_cores: float | None = None
     missing: list[tuple[str, str]] = field(default_factory=list)  # (en, ko)
+
+    @property
+    def cgroups(self) -> bool:
+        """All three per-run limits hold: memory, processes, CPU."""
+        limits = (self.memory_limit_bytes, self.pids_limit, self.cpu_limit_cores)
+        return all(limit is not None for limit in limits)
 
     @property
     def complete(self) -> bool:
@@ -75,8 +83,26 @@ class SandboxInfo:
             "network_namespace": self.network,
             "bubblewrap": self.filesystem,
             "cgroup_limits": self.cgroups,
+            "cgroup_version": self.cgroup_version,
+            "memory_limit_bytes": self.memory_limit_bytes,
+            "pids_limit": self.pids_limit,
+            "cpu_limit_cores": self.cpu_limit_cores,
+            "complete": self.complete,
             "missing": [{"en": en, "ko": ko} for en, ko in self.missing],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SandboxInfo:
+        return cls(
+            requested=data["requested"],
+            network=data["network_namespace"],
+            filesystem=data["bubblewrap"],
+            cgroup_version=data.get("cgroup_version"),
+            memory_limit_bytes=data.get("memory_limit_bytes"),
+            pids_limit=data.get("pids_limit"),
+            cpu_limit_cores=data.get("cpu_limit_cores"),
+            missing=[(m["en"], m["ko"]) for m in data["missing"]],
+        )
 
 
 def _libc() -> ctypes.CDLL:
@@ -128,53 +154,6 @@ def enter_private_network(info: SandboxInfo) -> None:
     info.network = True
 
 
-class RunCgroup:
-    """cgroup v1 memory and pids groups for all student processes of one run."""
-
-    def __init__(self, run_id: str):
-        self.dirs = [CGROUP_ROOT / c / "rootroute" / run_id for c in CGROUP_CONTROLLERS]
-
-    def create(self) -> None:
-        for folder in self.dirs:
-            folder.mkdir(parents=True, exist_ok=True)
-        memory, pids = self.dirs
-        (memory / "memory.limit_in_bytes").write_text(str(MEMORY_LIMIT_BYTES))
-        with contextlib.suppress(OSError):  # swap accounting may be off
-            (memory / "memory.memsw.limit_in_bytes").write_text(str(MEMORY_LIMIT_BYTES))
-        (pids / "pids.max").write_text(str(PIDS_LIMIT))
-
-    @property
-    def procs_files(self) -> list[str]:
-        return [str(folder / "cgroup.procs") for folder in self.dirs]
-
-    def pids(self) -> set[int]:
-        found: set[int] = set()
-        for name in self.procs_files:
-            with contextlib.suppress(OSError):
-                found.update(int(line) for line in Path(name).read_text().split())
-        return found
-
-    def oom_killed(self) -> bool:
-        """Did the memory limit kill a process of the run?"""
-        with contextlib.suppress(OSError):
-            for line in (self.dirs[0] / "memory.oom_control").read_text().splitlines():
-                if line.startswith("oom_kill "):
-                    return int(line.split()[1]) > 0
-        return False
-
-    def kill_all(self, timeout_s: float = 5.0) -> None:
-        """SIGKILL every process left in the run's groups, then remove the groups."""
-        deadline = time.monotonic() + timeout_s
-        while (pids := self.pids()) and time.monotonic() < deadline:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.05)
-        for folder in self.dirs:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-
-
 @dataclass(frozen=True)
 class Limits:
     """Per-process limits (setrlimit) of a student process and everything it starts."""
@@ -183,6 +162,26 @@ class Limits:
     address_space_bytes: int = 4 << 30  # rclpy needs ~600 MB of address space; 4 GiB is generous
     open_files: int = 1024
     file_size_bytes: int = FILE_SIZE_LIMIT_BYTES
+
+
+MISSING_LIMIT = {  # controller -> (en, ko) of SandboxInfo.missing, {why} the cause
+    "memory": (
+        "no memory limit per run ({why}): only per-process limits bound a memory hog",
+        "채점별 메모리 제한을 걸지 못했습니다 ({why}): 메모리를 과하게 쓰는 코드는 "
+        "프로세스별 제한으로만 막습니다",
+    ),
+    "pids": (
+        "no process limit per run ({why}): a fork bomb can fill the machine's process table",
+        "채점별 프로세스 수 제한을 걸지 못했습니다 ({why}): 포크 폭탄이 컴퓨터 전체의 "
+        "프로세스 자리를 채울 수 있습니다",
+    ),
+    "cpu": (
+        "no CPU limit per run ({why}): one submission's busy loops can slow the runs graded "
+        "beside it",
+        "채점별 CPU 제한을 걸지 못했습니다 ({why}): 한 제출물의 무한 루프가 함께 채점 중인 "
+        "다른 제출물을 느리게 할 수 있습니다",
+    ),
+}
 
 
 @dataclass
@@ -226,18 +225,18 @@ class Sandbox:
             )
         info.filesystem = box.bwrap is not None
         cgroup = RunCgroup(run_id)
-        try:
-            cgroup.create()
+        failed = cgroup.create()
+        if cgroup.enforced:
             box.cgroup = cgroup
-        except OSError as exc:
+            info.cgroup_version = cgroup.version
+        else:
             cgroup.kill_all(0)
-            info.missing.append(
-                (
-                    f"no cgroup limits ({exc}): only per-process limits bound memory and processes",
-                    f"cgroup 제한을 걸지 못했습니다 ({exc}): 프로세스별 제한만 적용됩니다",
-                )
-            )
-        info.cgroups = box.cgroup is not None
+        info.memory_limit_bytes = cgroup.enforced.get("memory")
+        info.pids_limit = cgroup.enforced.get("pids")
+        info.cpu_limit_cores = cgroup.enforced.get("cpu")
+        for controller, why in failed.items():
+            en, ko = MISSING_LIMIT[controller]
+            info.missing.append((en.format(why=why), ko.format(why=why)))
         return box
 
     def _bwrap_works(self) -> bool:
@@ -350,3 +349,35 @@ def platform_paths() -> tuple[Path, ...]:
             # An editable install puts the package's project folder on sys.path: bind that.
             paths.append(package.parent if (package.parent / "setup.py").exists() else package)
     return tuple(paths)
+
+
+def probe_sandbox(concurrent_runs: int = 1, timeout_s: float = 60.0) -> SandboxInfo:
+    """Set a grading run's sandbox up in a throwaway process, as the grading worker does, and
+    take it down again: what `rootroute doctor` reports and `rootroute batch` requires.
+    `concurrent_runs`: the runs that will be graded at once (it sets each one's CPU share)."""
+    env = {**os.environ, CONCURRENT_RUNS_ENV: str(concurrent_runs)}
+    cmd = [sys.executable, "-m", "curriculum_pkg.sandbox", f"probe-{os.getpid()}"]
+    stderr = ""
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=env)
+        stderr = run.stderr.strip()[-300:]
+        return SandboxInfo.from_dict(json.loads(run.stdout.strip().splitlines()[-1]))
+    except (OSError, subprocess.TimeoutExpired, IndexError, KeyError, TypeError, ValueError) as exc:
+        why = stderr or f"{type(exc).__name__}: {exc}"
+        return SandboxInfo(
+            missing=[(f"the sandbox probe failed: {why}", f"샌드박스 점검이 실패했습니다: {why}")]
+        )
+
+
+def _probe(run_id: str) -> None:
+    """`python -m curriculum_pkg.sandbox RUN_ID`: the throwaway process of probe_sandbox."""
+    info = SandboxInfo()
+    enter_private_network(info)  # first, while this process still has one thread
+    box = Sandbox.for_run(info, run_id, ())
+    if box.cgroup is not None:
+        box.cgroup.kill_all(0)
+    print(json.dumps(info.as_dict()))
+
+
+if __name__ == "__main__":
+    _probe(sys.argv[1])

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from curriculum_pkg.errors import LocatedError, ScenarioError
-from sim_pkg.worldspec import START_SCHEMA, WORLD_SCHEMA, Pose2D, WorldSpec, parse_world
+from curriculum_pkg.variants import (
+    RANDOMIZATION_SCHEMA,
+    Randomization,
+    describe_bounds,
+    draw_variant,
+    parse_randomization,
+)
+from sim_pkg.worldspec import START_SCHEMA, WORLD_SCHEMA, WorldSpec, parse_world
 from sim_pkg.yamlio import load_yaml, validate
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
@@ -125,31 +130,7 @@ SCENARIO_SCHEMA = {
             },
         },
         "time_limit_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 1800},
-        "randomization": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "start_jitter_m": _NONNEG,
-                "start_yaw_jitter_deg": _NONNEG,
-                # Hidden variants show another item at a station: {station id: [{image, label}]}
-                "inspect_items": {
-                    "type": "object",
-                    "additionalProperties": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "required": ["image", "label"],
-                            "additionalProperties": False,
-                            "properties": {
-                                "image": {"type": "string"},
-                                "label": {"type": "string"},
-                            },
-                        },
-                    },
-                },
-            },
-        },
+        "randomization": RANDOMIZATION_SCHEMA,
         "reference_solution": {"type": "string"},
     },
 }
@@ -195,6 +176,7 @@ class Scenario:
     reference_solution: Path | None
     inspect_items: dict = field(default_factory=dict)  # station id -> ((image path, label), ...)
     near_miss_penalty: float = 0.1  # per near miss: driving within the safety distance of a worker
+    randomization: Randomization = field(default_factory=Randomization)  # hidden variants' bounds
 
     def station(self, station_id: str):
         return next(s for s in self.world.stations if s.id == station_id)
@@ -213,50 +195,18 @@ class Scenario:
         return (x, y, part.base_z_m + part.size_xyz[2] / 2)
 
     def variant(self, index: int, seed: int) -> Scenario:
-        """Variant 0 is the scenario as written. Others, seeded, move the start pose, show
-        another item (and so expect another label) at the stations listed in inspect_items, and
-        start every worker and forklift somewhere else along its route."""
-        if index == 0:
-            return self
-        rng = np.random.default_rng([seed, index])
-        world, tasks = self.world, self.tasks
-        start = world.robot_start
-        for _ in range(100):  # never start inside a keep-out zone
-            jitter = rng.uniform(-1.0, 1.0, size=3)
-            moved = Pose2D(
-                start.x + jitter[0] * self.start_jitter_m,
-                start.y + jitter[1] * self.start_jitter_m,
-                start.yaw + jitter[2] * self.start_yaw_jitter_rad,
-            )
-            if not any(
-                z.kind == "keep_out" and z.contains(np.array([moved.x, moved.y]))
-                for z in world.zones
-            ):
-                world = replace(world, robot_start=moved)
-                break
-        for station_id, options in sorted(self.inspect_items.items()):
-            image, label = options[int(rng.integers(len(options)))]
-            world = replace(
-                world,
-                stations=tuple(
-                    replace(s, display_image=image) if s.id == station_id else s
-                    for s in world.stations
-                ),
-            )
-            tasks = tuple(
-                replace(t, expected_label=label)
-                if t.kind == "inspect" and t.station_id == station_id
-                else t
-                for t in tasks
-            )
-        world = replace(
-            world,
-            actors=tuple(
-                replace(a, start_offset_m=float(rng.uniform(0.0, a.route_length_m)))
-                for a in world.actors
-            ),
-        )
-        return replace(self, world=world, tasks=tasks)
+        """Variant 0 is the scenario as written. Any other is a pure function of (scenario,
+        index, seed): within the bounds of `randomization` it moves the start, the stations (and
+        so the waypoints), obstacles, parts and their place targets, draws the stations' marker
+        ids, shows another item at inspect stations, and retimes the workers and forklifts. It is
+        checked to be solvable (curriculum_pkg.solvability) and drawn again if not; a located
+        ScenarioError if no draw within the bounds is."""
+        return draw_variant(self, index, seed).scenario
+
+    def variant_bounds(self) -> dict:
+        """The declared bounds of hidden variants as plain data (see variants.bounds_lines for
+        Korean and English sentences): what a report says was varied, and how far."""
+        return describe_bounds(self)
 
 
 def _parse_task(t: dict, i: int, world: WorldSpec, locate) -> Task:
@@ -335,6 +285,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         start_yaw_jitter_rad=math.radians(rand.get("start_yaw_jitter_deg", 0.0)),
         reference_solution=(path.parent / ref).resolve() if ref else None,
         inspect_items=_inspect_items(rand.get("inspect_items", {}), world, path.parent, locate),
+        randomization=parse_randomization(rand, world, locate),
     )
 
 

@@ -2,10 +2,13 @@
 
 - graph:      share of required interface checks (nodes, topics, types, rates) that pass
 - task:       share of the scenario's tasks (navigate, pick, place) done in order
-- safety:     1 - penalties (collisions, keep-out seconds, near misses with workers, spoofed sim
-              topics, safety-mux interventions), times task progress: safety is earned while
-              doing the task, so a robot that never moves earns none
+- safety:     1 - penalties (collisions, keep-out seconds, near misses with workers,
+              safety-mux interventions), times task progress: safety is earned while doing the
+              task, so a robot that never moves earns none
 - efficiency: nominal time / completion time, capped at 1; 0 if the task was not completed
+
+Spoofing (publishing on a topic the simulator or a platform node owns) fails the episode: task,
+safety and efficiency are 0, whatever the robot did, and the feedback names the publisher.
 """
 
 from __future__ import annotations
@@ -35,16 +38,12 @@ def graph_score(findings: list[Finding]) -> float:
 
 
 def safety_score(
-    scenario: Scenario,
-    metrics: EpisodeMetrics,
-    spoofed_topics: int,
-    intervention_penalty: float = 0.0,
+    scenario: Scenario, metrics: EpisodeMetrics, intervention_penalty: float = 0.0
 ) -> float:
     penalty = (
         scenario.collision_penalty * len(metrics.collisions)
         + scenario.keep_out_penalty_per_s * metrics.keep_out_s
         + scenario.near_miss_penalty * len(metrics.near_misses)
-        + scenario.spoofing_penalty * spoofed_topics
         + intervention_penalty * metrics.mux_interventions
     )
     return max(0.0, 1.0 - penalty) * metrics.progress
@@ -89,14 +88,28 @@ def score_episode(
     scenario: Scenario,
     metrics: EpisodeMetrics,
     graph_findings: list[Finding],
-    spoofed_topics: int,
+    spoofers: list[tuple[str, str]] = (),
     intervention_penalty: float = 0.0,
 ) -> list[Criterion]:
+    """`spoofers`: (owned topic, publisher's node name) found during the episode."""
     g = graph_score(graph_findings)
     failed = [f for f in graph_findings if not f.ok]
     t = metrics.progress
-    s = safety_score(scenario, metrics, spoofed_topics, intervention_penalty)
+    s = safety_score(scenario, metrics, intervention_penalty)
     e = efficiency_score(scenario, metrics)
+    spoof_en = spoof_ko = ""
+    if spoofers:
+        t = s = e = 0.0
+        shown = "; ".join(f"{node} on {topic}" for topic, node in spoofers[:5])
+        shown_ko = "; ".join(f"{topic} 토픽에 {node}" for topic, node in spoofers[:5])
+        spoof_en = (
+            f"EPISODE FAILED: a node other than the simulator or the platform published on a "
+            f"topic they own ({shown}), so nothing in this episode can be trusted; "
+        )
+        spoof_ko = (
+            f"에피소드 실패: 시뮬레이터나 플랫폼 노드만 발행할 수 있는 토픽에 다른 노드가 "
+            f"발행했습니다 ({shown_ko}). 이 에피소드의 결과는 믿을 수 없으므로 0점입니다; "
+        )
     n, total = len(metrics.tasks_done), metrics.tasks_total
     when = f"{metrics.completion_time_s:.1f} s" if metrics.completed else "-"
     people_en, people_ko = _people_feedback(scenario, metrics)
@@ -114,22 +127,38 @@ def score_episode(
             "task",
             rubric["task"],
             t,
-            f"{n}/{total} tasks done in order"
+            spoof_en
+            + f"{n}/{total} tasks done in order"
             + (f" ({', '.join(metrics.tasks_done)})" if n else "")
-            + (f"; failed: {'; '.join(metrics.tasks_failed)}" if metrics.tasks_failed else ""),
-            f"작업 {total}개 중 {n}개를 순서대로 완료"
+            + (f"; failed: {'; '.join(metrics.tasks_failed)}" if metrics.tasks_failed else "")
+            + (
+                f"; {len(metrics.unseen_reports)} inspection report(s) came before the camera "
+                "had seen the item and did not count"
+                if metrics.unseen_reports
+                else ""
+            ),
+            spoof_ko
+            + f"작업 {total}개 중 {n}개를 순서대로 완료"
             + (f" ({', '.join(metrics.tasks_done)})" if n else "")
-            + (f"; 실패: {'; '.join(metrics.tasks_failed)}" if metrics.tasks_failed else ""),
+            + (f"; 실패: {'; '.join(metrics.tasks_failed)}" if metrics.tasks_failed else "")
+            + (
+                f"; 카메라가 검사 대상을 보기 전에 보낸 검사 보고 {len(metrics.unseen_reports)}건은 "
+                "인정되지 않았습니다"
+                if metrics.unseen_reports
+                else ""
+            ),
         ),
         Criterion(
             "safety",
             rubric["safety"],
             s,
-            f"{len(metrics.collisions)} collision(s), {metrics.keep_out_s:.1f} s in keep-out zones, "
-            f"{spoofed_topics} spoofed topic(s), {metrics.mux_interventions} safety-mux intervention(s); "
+            ("EPISODE FAILED (spoofing); " if spoofers else "")
+            + f"{len(metrics.collisions)} collision(s), {metrics.keep_out_s:.1f} s in keep-out zones, "
+            f"{metrics.mux_interventions} safety-mux intervention(s); "
             f"scaled by task progress {t:.0%}" + people_en,
-            f"충돌 {len(metrics.collisions)}회, 출입 금지 구역 {metrics.keep_out_s:.1f}초, "
-            f"시뮬레이터·플랫폼 토픽 위조 {spoofed_topics}건, 안전 먹스 개입 {metrics.mux_interventions}회; "
+            ("에피소드 실패 (토픽 위조); " if spoofers else "")
+            + f"충돌 {len(metrics.collisions)}회, 출입 금지 구역 {metrics.keep_out_s:.1f}초, "
+            f"안전 먹스 개입 {metrics.mux_interventions}회; "
             f"작업 진행률 {t:.0%}를 곱함" + people_ko,
         ),
         Criterion(

@@ -1,27 +1,43 @@
-"""A student submission: find its packages and launch file, install them into a per-run prefix."""
+"""A student submission: find its packages and launch file, install them into a per-run prefix.
+
+Everything here reads what the student wrote, outside the sandbox: package.xml is read with a
+size cap and without DTDs (no entity expansion), pip's output goes to a file and only its end is
+read back, and what the install put in the prefix is checked before any node imports from it.
+"""
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from xml.etree import ElementTree
+from xml.parsers import expat
 
 from curriculum_pkg.errors import SubmissionError
-from curriculum_pkg.launchfile import NodeSpec, parse_launch_file
+from curriculum_pkg.launchfile import NodeSpec, lock_platform_nodes, parse_launch_file
 from curriculum_pkg.sandbox import Limits, Sandbox
 
 INSTALL_TIMEOUT_S = 180
 MAX_FILES = 5000  # a submission is source code: a few packages, some launch and config files
 MAX_BYTES = 100 << 20  # small models and images fit; data sets do not
+MAX_MANIFEST_BYTES = 1 << 20  # package.xml, and the METADATA/entry points pip writes (~2 KB)
+LOG_TAIL_BYTES = 16 << 10  # what is read back of an install log, which may be huge
 # The platform's own node packages: a launch file may start their nodes next to the student's
 # (e.g. planning_pkg's arm_commander), as `ros2 launch` would on a lab robot that has them built.
 PLATFORM_PACKAGES = ("planning_pkg", "perception_pkg", "teleop_pkg")
 RESERVED_PACKAGES = (*PLATFORM_PACKAGES, "sim_pkg", "curriculum_pkg")  # never the student's
+PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")  # REP 144; it also names folders and logs
+# Modules Python runs by itself at start-up, before any of the platform's code.
+STARTUP_HOOKS = ("sitecustomize", "usercustomize")
+# pip --target's folders for console scripts and data_files, and compiled bytecode (a .pyc in
+# __pycache__ is only ever loaded for its .py next to it, which is checked itself)
+NOT_MODULES = ("bin", "share", "__pycache__")
 
 
 @dataclass(frozen=True)
@@ -79,19 +95,21 @@ def find_packages(root: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for xml in sorted(root.rglob("package.xml")):
         folder = xml.parent
-        try:
-            name = ElementTree.parse(xml).getroot().findtext("name", "").strip()
-        except ElementTree.ParseError as exc:
-            raise SubmissionError(
-                f"{xml.relative_to(root)}:{exc.position[0]}",
-                f"package.xml is not valid XML: {exc}",
-                f"package.xml이 올바른 XML이 아닙니다: {exc}",
-            ) from None
+        name = read_package_name(xml, str(xml.relative_to(root)))
         if not name:
             raise SubmissionError(
                 str(xml.relative_to(root)),
                 "package.xml has no <name>",
                 "package.xml에 <name>이 없습니다",
+            )
+        if not PACKAGE_NAME.match(name):
+            shown = name if len(name) <= 60 else name[:50] + "..."
+            raise SubmissionError(
+                str(xml.relative_to(root)),
+                f"package name {shown!r} is not a ROS package name: lower case letters, digits "
+                "and _, starting with a letter (REP 144)",
+                f"패키지 이름 {shown!r}은(는) ROS 패키지 이름으로 쓸 수 없습니다. 영문 소문자, 숫자, "
+                "_만 쓰고 영문자로 시작하세요 (REP 144)",
             )
         if not (folder / "setup.py").is_file():
             raise SubmissionError(
@@ -123,22 +141,57 @@ def find_packages(root: Path) -> dict[str, Path]:
     return found
 
 
-def check_platform_nodes(nodes: tuple[NodeSpec, ...], required) -> None:
-    """A required node that the platform provides (the assignment's `provided_by`, e.g. the
-    safety mux) must be started from the platform's package, not replaced by the student's."""
-    for req in required:
-        if req.provided_by is None:
-            continue
-        pkg, exe = req.provided_by
-        for spec in nodes:
-            if spec.fqn == req.name and (spec.pkg, spec.executable) != (pkg, exe):
-                raise SubmissionError(
-                    spec.location,
-                    f"node {req.name} must be the platform's own ({pkg} {exe}), "
-                    f"not {spec.pkg} {spec.executable}",
-                    f"노드 {req.name}은(는) 플랫폼이 제공하는 노드({pkg} {exe})로 실행해야 합니다 "
-                    f"({spec.pkg} {spec.executable}(으)로 바꿀 수 없습니다)",
-                )
+def read_package_name(xml: Path, where: str) -> str:
+    """<name> of a package.xml, read with a size cap and refusing any DOCTYPE: a DTD is where
+    entities are declared ("billion laughs", external files), and a package.xml needs none."""
+    with xml.open("rb") as stream:
+        raw = stream.read(MAX_MANIFEST_BYTES + 1)
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise SubmissionError(
+            where,
+            f"package.xml is larger than {MAX_MANIFEST_BYTES >> 20} MiB",
+            f"package.xml이 {MAX_MANIFEST_BYTES >> 20} MiB보다 큽니다",
+        )
+    parser = expat.ParserCreate()
+    depth, in_name, name = 0, False, []
+
+    def refuse_dtd(*_args) -> None:
+        raise SubmissionError(
+            f"{where}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}",
+            "package.xml may not have a <!DOCTYPE> or <!ENTITY> declarations",
+            "package.xml에는 <!DOCTYPE>이나 <!ENTITY> 선언을 쓸 수 없습니다",
+        )
+
+    def start(tag: str, _attrs) -> None:
+        nonlocal depth, in_name
+        depth += 1
+        in_name = depth == 2 and tag == "name" and not name
+
+    def end(_tag: str) -> None:
+        nonlocal depth, in_name
+        depth -= 1
+        if in_name and not name:
+            name.append("")  # an empty <name/> is still the first one
+        in_name = False
+
+    def text(data: str) -> None:
+        if in_name:
+            name.append(data)
+
+    parser.StartDoctypeDeclHandler = refuse_dtd
+    parser.EntityDeclHandler = refuse_dtd
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.CharacterDataHandler = text
+    try:
+        parser.Parse(raw, True)
+    except expat.ExpatError as exc:
+        problem = expat.ErrorString(exc.code)
+        raise SubmissionError(
+            f"{where}:{exc.lineno}:{exc.offset + 1}",
+            f"package.xml is not valid XML: {problem}",
+            f"package.xml이 올바른 XML이 아닙니다: {problem}",
+        ) from None
+    return "".join(name).strip()
 
 
 def find_launch_file(root: Path, name: str) -> Path:
@@ -190,19 +243,27 @@ def _install(pkg: str, folder: Path, prefix: Path, log: Path, where: str, sandbo
     cmd = sandbox.command(
         cmd, env=env, limits=Limits(cpu_s=INSTALL_TIMEOUT_S), writable=(folder, prefix)
     )
+    # Straight into the log file, never into the grader's memory: setup.py may print gigabytes.
+    # The sandbox's file size limit (RLIMIT_FSIZE) bounds the file.
     try:
-        result = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, env=env, cwd=folder
-        )
+        with log.open("wb") as out:
+            result = subprocess.run(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=INSTALL_TIMEOUT_S,
+                env=env,
+                cwd=folder,
+            )
     except subprocess.TimeoutExpired:
         raise SubmissionError(
             where,
             f"installing package {pkg} took longer than {INSTALL_TIMEOUT_S} s",
             f"패키지 {pkg} 설치가 {INSTALL_TIMEOUT_S}초 안에 끝나지 않았습니다",
         ) from None
-    log.write_text(result.stdout + result.stderr)
     if result.returncode != 0:
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
+        tail = log_tail(log)
         raise SubmissionError(
             where,
             f"package {pkg} failed to install:\n{tail}",
@@ -210,15 +271,133 @@ def _install(pkg: str, folder: Path, prefix: Path, log: Path, where: str, sandbo
         )
 
 
+def log_tail(log: Path, lines: int = 12, line_chars: int = 200) -> str:
+    """The last lines of a log that may be huge: only its last LOG_TAIL_BYTES are read."""
+    try:
+        with log.open("rb") as stream:
+            stream.seek(max(0, log.stat().st_size - LOG_TAIL_BYTES))
+            text = stream.read(LOG_TAIL_BYTES).decode(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(line[:line_chars] for line in text.strip().splitlines()[-lines:])
+
+
+def _top_level(prefix: Path) -> set[str]:
+    names: set[str] = set()
+    with os.scandir(prefix) as entries:
+        for entry in entries:
+            names.add(entry.name)
+            if len(names) > MAX_FILES:
+                break
+    return names
+
+
+def _module_name(path: Path) -> str | None:
+    """The name `import` finds `path` under, when the prefix is on sys.path."""
+    if path.is_dir():  # a regular package, or a namespace package
+        return path.name if path.name.isidentifier() else None
+    for suffix in sorted(importlib.machinery.all_suffixes(), key=len, reverse=True):
+        if path.name.endswith(suffix):
+            stem = path.name[: -len(suffix)]
+            return stem if stem.isidentifier() else None
+    return None
+
+
+def _platform_module(name: str) -> tuple[str, str] | None:
+    """(en, ko) of what a student module called `name` would shadow, if anything: a platform
+    package, a start-up hook, or anything the platform's Python imports under that name."""
+    if name in RESERVED_PACKAGES:
+        return f"the platform package {name}", f"플랫폼 패키지 {name}"
+    if name in STARTUP_HOOKS:
+        return f"Python's start-up hook {name}", f"파이썬 시작 훅 {name}"
+    if name in sys.builtin_module_names or name in getattr(sys, "stdlib_module_names", ()):
+        return f"the standard library module {name}", f"표준 라이브러리 모듈 {name}"
+    # Where the platform imports from, except the current folder (the grader's, not a node's).
+    search = [p for p in sys.path if p and Path(p).resolve() != Path.cwd().resolve()]
+    if importlib.machinery.PathFinder.find_spec(name, search) is not None:
+        return f"the installed library {name}", f"설치된 라이브러리 {name}"
+    return None
+
+
+def _check_distribution(path: Path, pkg: str, where: str) -> None:
+    """The metadata pip wrote for a student's package: small enough to read, and not claiming
+    a platform package's name (its console scripts would stand in for the platform's)."""
+    for meta in ("METADATA", "PKG-INFO", "entry_points.txt"):
+        if (path / meta).is_file() and (path / meta).stat().st_size > MAX_MANIFEST_BYTES:
+            raise SubmissionError(
+                where,
+                f"package {pkg}: {path.name}/{meta} is larger than "
+                f"{MAX_MANIFEST_BYTES >> 20} MiB (a long_description?)",
+                f"패키지 {pkg}: {path.name}/{meta}이(가) {MAX_MANIFEST_BYTES >> 20} MiB보다 "
+                "큽니다 (long_description이 너무 길지 않은지 확인하세요)",
+            )
+    name = metadata.Distribution.at(path).metadata["Name"] or ""
+    if re.sub(r"[-_.]+", "_", name).lower() in RESERVED_PACKAGES:
+        raise SubmissionError(
+            where,
+            f"package {pkg}: setup.py names its distribution {name[:60]}, which belongs to the "
+            "platform: use the package's own name",
+            f"패키지 {pkg}: setup.py의 name이 플랫폼 패키지 이름 {name[:60]}입니다. "
+            "패키지 자신의 이름을 쓰세요",
+        )
+
+
+def check_installed_files(prefix: Path, new_names: set[str], pkg: str, where: str) -> None:
+    """What package `pkg` just added to the prefix (its top-level `new_names`) may not shadow
+    the platform: the prefix comes first on a student node's import path."""
+    if len(new_names) > MAX_FILES:
+        raise SubmissionError(
+            where,
+            f"package {pkg} installed more than {MAX_FILES} files",
+            f"패키지 {pkg}이(가) 파일을 {MAX_FILES}개 넘게 설치했습니다",
+        )
+    for entry in sorted(new_names):
+        path = prefix / entry
+        if entry.endswith(".pth"):
+            raise SubmissionError(
+                where,
+                f"package {pkg} installs {entry}: .pth files run code when Python starts, "
+                "and a submission may not have any",
+                f"패키지 {pkg}이(가) {entry}를 설치합니다. .pth 파일은 파이썬이 시작할 때 코드를 "
+                "실행하므로 제출물에 넣을 수 없습니다",
+            )
+        if entry.endswith((".dist-info", ".egg-info")) and path.is_dir():
+            _check_distribution(path, pkg, where)
+            continue
+        module = None if entry in NOT_MODULES else _module_name(path)
+        shadowed = _platform_module(module) if module else None
+        if shadowed is not None:
+            en, ko = shadowed
+            raise SubmissionError(
+                where,
+                f"package {pkg} installs a top-level module {module} ({entry}), which would "
+                f"shadow {en}: rename it, or leave it out of setup.py's packages "
+                "(e.g. find_packages(exclude=['test']))",
+                f"패키지 {pkg}이(가) 최상위 모듈 {module}({entry})을(를) 설치해 {ko}을(를) "
+                "가립니다. 이름을 바꾸거나 setup.py의 packages에서 빼세요 "
+                "(예: find_packages(exclude=['test']))",
+            )
+
+
 def install_submission(
-    root: Path, launch_name: str, prefix: Path, log_dir: Path, sandbox: Sandbox
+    root: Path,
+    launch_name: str,
+    prefix: Path,
+    log_dir: Path,
+    sandbox: Sandbox,
+    required: Sequence = (),
 ) -> InstalledSubmission:
+    """Check and install a submission into `prefix` (emptied first: it is the run's own).
+
+    `required` is the assignment's graph (its NodeRequirements): the returned nodes then have
+    the platform's nodes locked to the assignment's settings (launchfile.lock_platform_nodes).
+    """
     root = Path(root).resolve()
     if not root.is_dir():
         raise SubmissionError(str(root), "submission folder does not exist", "제출 폴더가 없습니다")
     check_files(root)
     launch_file = find_launch_file(root, launch_name)
-    nodes = tuple(parse_launch_file(launch_file))
+    nodes = lock_platform_nodes(parse_launch_file(launch_file), required)
     packages = find_packages(root)
     for spec in nodes:
         if spec.pkg not in packages and spec.pkg not in PLATFORM_PACKAGES:
@@ -228,6 +407,7 @@ def install_submission(
                 f"(found: {', '.join(sorted(packages))}) nor a platform package {PLATFORM_PACKAGES}",
                 f"노드 {spec.fqn}의 패키지 {spec.pkg}이(가) 제출물에도, 플랫폼 패키지에도 없습니다",
             )
+    shutil.rmtree(prefix, ignore_errors=True)  # nothing left from an earlier run counts
     prefix.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
     for pkg, folder in packages.items():
@@ -241,21 +421,18 @@ def install_submission(
             symlinks=True,  # check_files allows none; never follow one out of the submission
             ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"),
         )
-        _install(
-            pkg,
-            source,
-            prefix,
-            log_dir / f"install_{pkg}.log",
-            f"{folder.relative_to(root)}/setup.py",
-            sandbox,
-        )
+        where = f"{folder.relative_to(root)}/setup.py"
+        before = _top_level(prefix)
+        _install(pkg, source, prefix, log_dir / f"install_{pkg}.log", where, sandbox)
+        check_installed_files(prefix, _top_level(prefix) - before, pkg, where)
     scripts: dict[tuple[str, str], Executable] = {}
     platform = [
         metadata.distribution(spec.pkg)
         for spec in nodes
         if spec.pkg in PLATFORM_PACKAGES and spec.pkg not in packages
     ]
-    for dist in [*platform, *metadata.distributions(path=[str(prefix)])]:  # the student's win
+    # The platform's last: a platform node always runs the platform's own entry point.
+    for dist in [*metadata.distributions(path=[str(prefix)]), *platform]:
         for ep in dist.entry_points:
             if ep.group == "console_scripts":
                 module, _, func = ep.value.partition(":")

@@ -71,7 +71,7 @@ def test_touching_an_actor_is_a_collision_reported_with_its_id():
     metrics.tasks_done = ["navigate:incoming_dock"]
     assignment = load_assignment("plating_stations")
     safety = next(
-        c for c in score_episode(assignment.rubric, scenario, metrics, [], 0) if c.key == "safety"
+        c for c in score_episode(assignment.rubric, scenario, metrics, []) if c.key == "safety"
     )
     assert "collided with forklift forklift_1 at 0.0, 2.0 s" in safety.en
     assert "지게차 forklift_1와(과) 충돌 (0.0, 2.0초)" in safety.ko
@@ -121,6 +121,6 @@ def test_each_near_miss_costs_the_scenarios_near_miss_penalty():
     assert safety_score(scenario, base, 0) == pytest.approx(1.0)
     assert safety_score(scenario, careless, 0) == pytest.approx(1.0 - 2 * 0.1)
     rubric = load_assignment("plating_stations").rubric
-    safety = next(c for c in score_episode(rubric, scenario, careless, [], 0) if c.key == "safety")
+    safety = next(c for c in score_episode(rubric, scenario, careless, []) if c.key == "safety")
     assert "closest to a worker: 0.20 m" in safety.en and "2 near miss(es)" in safety.en
     assert "작업자와의 최소 거리 0.20 m" in safety.ko and "아차사고 2회" in safety.ko

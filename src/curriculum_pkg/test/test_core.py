@@ -126,10 +126,7 @@ def test_scoring_arithmetic():
         Finding(False, "", ""),
         Finding(True, "", ""),
     ]
-    crit = {
-        c.key: c
-        for c in score_episode(assignment.rubric, scenario, metrics, findings, spoofed_topics=0)
-    }
+    crit = {c.key: c for c in score_episode(assignment.rubric, scenario, metrics, findings)}
     assert crit["graph"].score == pytest.approx(0.75)
     assert crit["task"].score == pytest.approx(1.0)
     assert crit["safety"].score == pytest.approx(1 - 0.25 - 0.10)
@@ -142,7 +139,7 @@ def test_safety_is_earned_only_with_progress():
     assignment = load_assignment("plating_stations")
     idle = EpisodeMetrics(tasks_total=2)
     crit = {
-        c.key: c for c in score_episode(assignment.rubric, assignment.runs[0].scenario, idle, [], 0)
+        c.key: c for c in score_episode(assignment.rubric, assignment.runs[0].scenario, idle, [])
     }
     assert crit["safety"].score == 0.0 and crit["efficiency"].score == 0.0
 
@@ -213,15 +210,16 @@ def inspect_scenario(tmp_path, label="scratch"):
     return load_scenario(path)
 
 
-def test_inspect_task_done_on_a_correct_first_report_only(tmp_path):
+def test_inspect_task_done_on_a_correct_first_report_after_the_camera_saw_it(tmp_path):
     scenario = inspect_scenario(tmp_path)
     assert scenario.world.stations[0].display_image == tmp_path / "board.png"
     right = EpisodeJudge(scenario, scenario.world)
-    right.update(1.0, scenario.world.robot_start, set(), {}, {})
-    right.update(2.0, scenario.world.robot_start, set(), {}, {"rinse_check": "scratch"})
+    right.update(1.0, scenario.world.robot_start, set(), {}, {}, seen={"rinse_check"})
+    right.update(2.0, scenario.world.robot_start, set(), {}, {"rinse_check": [(1.5, "scratch")]})
     assert right.metrics.tasks_done == ["inspect:rinse_check"]
     wrong = EpisodeJudge(scenario, scenario.world)
-    wrong.update(1.0, scenario.world.robot_start, set(), {}, {"rinse_check": "good"})
+    wrong.update(0.5, scenario.world.robot_start, set(), {}, {}, seen={"rinse_check"})
+    wrong.update(1.0, scenario.world.robot_start, set(), {}, {"rinse_check": [(1.0, "good")]})
     assert wrong.metrics.tasks_done == [] and wrong.metrics.tasks_failed == [
         "inspect:rinse_check said good, is scratch"
     ]
@@ -252,9 +250,7 @@ def test_safety_mux_interventions_cost_safety_points():
     )
     crit = {
         c.key: c
-        for c in score_episode(
-            assignment.rubric, scenario, metrics, [], 0, intervention_penalty=0.1
-        )
+        for c in score_episode(assignment.rubric, scenario, metrics, [], intervention_penalty=0.1)
     }
     assert crit["safety"].score == pytest.approx(0.7)
     assert "3 safety-mux intervention(s)" in crit["safety"].en and "개입 3회" in crit["safety"].ko

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from matplotlib.image import imread
 
 from curriculum_pkg.assignment import load_assignment
@@ -12,6 +14,15 @@ from curriculum_pkg.episode import EpisodeMetrics
 from curriculum_pkg.grader import EpisodeResult, GradeResult
 from curriculum_pkg.preview import preview_layout
 from curriculum_pkg.report import RESULT_SCHEMA_VERSION, write_reports
+from curriculum_pkg.reports.safe_text import (
+    bounded,
+    csv_cell,
+    csv_text,
+    md_code,
+    md_fence,
+    md_inline,
+    plain_text,
+)
 from curriculum_pkg.scoring import Criterion
 
 PLATING = Path(__file__).resolve().parents[1] / "assignments/plating_stations"
@@ -66,3 +77,72 @@ def test_an_episode_among_workers_reports_collisions_and_near_misses(tmp_path):
 
     assert robot_blue_near((1.0 + 0.08 * 30, 3.0 + 0.02 * 30)), "no trajectory where it is"
     assert not robot_blue_near((3.0, 7.5)), "trajectory colour where the robot never was"
+
+
+# Student text in a report (curriculum_pkg.reports.safe_text): whatever it is, it stays text.
+# The attacks themselves, on whole reports and leaderboards: tests/hostile/test_report_injection.py.
+MARKDOWN_HEAVY = st.text(alphabet=st.sampled_from("`|<>&\\*_[]()!#~$@:/.w \n\r\t\x1bx한"))
+ANY_TEXT = st.one_of(MARKDOWN_HEAVY, st.text())
+
+
+def unescaped_count(text: str, char: str) -> int:
+    count, i = 0, 0
+    while i < len(text):
+        count += text[i] == char
+        i += 2 if text[i] == "\\" else 1
+    return count
+
+
+@given(ANY_TEXT)
+def test_inline_student_text_stays_in_its_line_and_table_cell(text):
+    md = md_inline(text)
+    assert "\n" not in md and "\r" not in md and "<" not in md and ">" not in md
+    for char in "|[]`*":
+        assert unescaped_count(md, char) == 0, char
+
+
+@given(ANY_TEXT)
+def test_no_line_of_a_fenced_log_can_close_its_fence(text):
+    lines = md_fence(text).split("\n")
+    fence = lines[0].removesuffix("text")
+    assert len(fence) >= 3 and set(fence) == {"`"} and lines[-1] == fence
+    assert not any(line.strip().startswith(fence) for line in lines[1:-1])
+
+
+@given(ANY_TEXT)
+def test_an_inline_code_span_cannot_be_closed_early(text):
+    span = md_code(text)
+    if span:
+        ticks = len(span) - len(span.lstrip("`"))
+        assert "`" * ticks not in span[ticks:-ticks] and "\n" not in span
+
+
+@given(ANY_TEXT)
+def test_a_csv_text_cell_never_starts_a_formula(text):
+    assert (
+        not csv_text(text)
+        .lstrip(" \t\r\n")
+        .startswith(("=", "+", "-", "@", "＝", "＋", "－", "＠"))
+    )
+    assert not csv_text(text).startswith(("\t", "\r", "\n"))
+
+
+def test_our_numbers_stay_numbers_in_csv():
+    assert csv_cell(-1.5) == -1.5 and csv_cell(3) == 3 and csv_cell(True) == 1
+    assert csv_cell("-1.5") == "'-1.5"  # text from elsewhere is text
+    assert csv_cell(None) == ""
+
+
+def test_a_log_is_bounded_in_lines_and_characters_and_keeps_its_end():
+    log = "\n".join(["node x exited"] + [f"{i} " + "z" * 1000 for i in range(500)] + ["Error: end"])
+    shown = bounded(log, max_lines=30, max_line_chars=240)
+    lines = shown.split("\n")
+    assert len(lines) == 30 and lines[0] == "node x exited" and lines[-1] == "Error: end"
+    assert "(473줄 생략 / 473 lines cut)" in shown
+    assert max(len(line) for line in lines) < 300
+
+
+def test_terminal_escapes_and_bidi_overrides_are_not_passed_on():
+    assert plain_text("\x1b[31mred\x1b[0m \x1b]8;;http://x\x07link\x1b]8;;\x07") == "red link"
+    assert plain_text("a\u202eb\x00c\udcff") == "a\ufffdb\ufffdc\ufffd"
+    assert plain_text("a\r\nb\rc\u2028d") == "a\nb\nc\nd"

@@ -73,6 +73,10 @@ class SimWorld:
         self._lidar_groups = np.zeros(6, dtype=np.uint8)
         self._lidar_groups[WORLD_GROUP] = 1  # the lidar sees the world, not the robot's own arm
         self._renderer = None
+        self._camera = m.camera("front_camera").id
+        self._displays = {
+            st.id: m.geom(f"display_{st.id}").id for st in spec.stations if st.display_image
+        }
 
         # Start with the arm at home, the gripper open and the wheels still.
         home = np.array(profile.arm_home_rad)
@@ -235,6 +239,27 @@ class SimWorld:
     def odom_origin(self) -> Pose2D:
         """Where the odom frame's origin lies in the world (the true start pose)."""
         return self._odom_origin
+
+    def displays_in_view(self, max_range_m: float) -> set[str]:
+        """Stations whose item on display has its centre inside the forward camera's field of
+        view, no farther than `max_range_m`: the grader's evidence that the camera could see it
+        (occlusion is not checked). MuJoCo cameras look along their -z axis, y up."""
+        p = self.profile
+        position = self.data.cam_xpos[self._camera]
+        to_camera = self.data.cam_xmat[self._camera].reshape(3, 3).T
+        tan_h, tan_v = math.tan(p.camera_hfov_rad / 2), math.tan(p.camera_vfov_rad / 2)
+        seen = set()
+        for station_id, geom in self._displays.items():
+            x, y, z = to_camera @ (self.data.geom_xpos[geom] - position)
+            depth = -z
+            if (
+                depth > 0
+                and math.sqrt(x * x + y * y + z * z) <= max_range_m
+                and abs(x) <= depth * tan_h
+                and abs(y) <= depth * tan_v
+            ):
+                seen.add(station_id)
+        return seen
 
     def part_positions(self) -> dict[str, np.ndarray]:
         """True centre of every loose part, in the world frame."""

@@ -3,8 +3,15 @@
 It publishes the mission, latched: /mission/waypoints (geometry_msgs/PoseArray, odom frame, one
 point per task: a station's stop point, a part's centre, a place target) and /mission/steps
 (std_msgs/String, the tasks in order, e.g. "pick:bushing place:bushing"). It counts what the student's
-required publishers send, introspects the live graph, and finds spoofers: any other publisher
-on a topic the simulator owns (/clock, /odom, /scan, ...).
+required publishers send, introspects the live graph, and finds spoofers.
+
+Spoofing is decided by identity, never by name: `trust_current_publishers()` is called before any
+student process exists, so every publisher alive then (the simulator, this node, the platform's
+nodes) is trusted by its DDS endpoint GID, and the topics they publish become owned. Afterwards
+any other endpoint publishing on an owned topic is a spoofer, whatever node name it borrows. A
+publisher that appears and vanishes between two graph checks is still caught: a best-effort,
+volatile reader on each owned topic (it matches any writer) counts every publisher it ever
+matched, and more than the trusted ones is spoofing.
 """
 
 from __future__ import annotations
@@ -15,12 +22,21 @@ from collections.abc import Callable
 
 from diagnostic_msgs.msg import KeyValue
 from geometry_msgs.msg import Pose, PoseArray
+from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String, UInt32
 
 from curriculum_pkg.assignment import NodeRequirement
 from curriculum_pkg.graphcheck import ObservedNode
+
+# Topics every node may publish on (ROS's own, and the shared diagnostics aggregate).
+SHARED_TOPICS = ("/rosout", "/parameter_events", "/diagnostics")
+# Bounds on what student topics can make the grader keep.
+MAX_REPORT_KEYS = 64  # distinct station keys on /inspection/report
+MAX_REPORTS_PER_KEY = 16
+MAX_REPORT_CHARS = 200  # a key or a value longer than this is cut
+UNIDENTIFIED = "(unidentified: a publisher that came and went between two graph checks)"
 
 
 def message_class(type_name: str):
@@ -59,8 +75,8 @@ class GraderMonitor(Node):
         self._steps_pub.publish(String(data=" ".join(task_labels)))
         self._sim_time = sim_time
         self._lock = threading.Lock()
-        # Inspection verdicts: key = station id, value = label; only the first per station counts.
-        self._reports: dict[str, str] = {}
+        # Inspection verdicts per station key, (sim time, label) in order of arrival, bounded.
+        self._reports: dict[str, list[tuple[float, str]]] = {}
         self.interventions = 0  # the safety mux's latest running count, if the graph has one
         if interventions_topic:
             self.create_subscription(
@@ -72,12 +88,16 @@ class GraderMonitor(Node):
         self.create_subscription(
             KeyValue, "/inspection/report", self._on_report, QoSProfile(depth=20)
         )
-        self._stamps: dict[str, list[float]] = {}
+        # Messages per whole second of sim time, per required topic: bounded by the time limit.
+        self._counts: dict[str, dict[int, int]] = {}
+        # Identity of the platform (see the module docstring), filled by trust_current_publishers.
+        self._trusted: dict[str, dict[bytes, str]] = {}  # owned topic -> {endpoint gid: node}
+        self._matched: dict[str, int] = {}  # owned topic -> publishers ever matched
         # Best effort subscribers match both reliable and best-effort publishers.
         listen = QoSProfile(depth=50, reliability=ReliabilityPolicy.BEST_EFFORT)
         for req in required:
             for topic in req.publishes:
-                self._stamps.setdefault(topic.topic, [])
+                self._counts.setdefault(topic.topic, {})
                 # raw=True: the bytes are counted, never deserialized, so a flood is still seen
                 self.create_subscription(
                     message_class(topic.type),
@@ -88,28 +108,37 @@ class GraderMonitor(Node):
                 )
 
     def _on_report(self, msg: KeyValue) -> None:
+        key, value = msg.key[:MAX_REPORT_CHARS], msg.value[:MAX_REPORT_CHARS]
         with self._lock:
-            self._reports.setdefault(msg.key, msg.value)
+            if key not in self._reports and len(self._reports) >= MAX_REPORT_KEYS:
+                return
+            said = self._reports.setdefault(key, [])
+            if len(said) < MAX_REPORTS_PER_KEY:
+                said.append((self._sim_time(), value))
 
-    def first_reports(self) -> dict[str, str]:
+    def reports(self) -> dict[str, list[tuple[float, str]]]:
+        """Every inspection report kept, per station key: (sim time it arrived, label)."""
         with self._lock:
-            return dict(self._reports)
+            return {key: list(said) for key, said in self._reports.items()}
 
     def _count(self, topic: str) -> None:
         with self._lock:
-            self._stamps[topic].append(self._sim_time())
+            per_second = self._counts[topic]
+            second = int(self._sim_time())
+            per_second[second] = per_second.get(second, 0) + 1
 
     def message_counts(self) -> dict[str, int]:
         with self._lock:
-            return {topic: len(stamps) for topic, stamps in self._stamps.items()}
+            return {topic: sum(counts.values()) for topic, counts in self._counts.items()}
 
     def rates_hz(self, start_s: float, end_s: float) -> dict[str, float]:
-        """Messages per second of sim time between start and end."""
+        """Messages per second of sim time between start and end (whole seconds)."""
         span = max(end_s - start_s, 1e-6)
+        lo, hi = int(start_s), int(end_s)
         with self._lock:
             return {
-                t: sum(start_s <= s <= end_s for s in stamps) / span
-                for t, stamps in self._stamps.items()
+                t: sum(n for s, n in counts.items() if lo <= s <= hi) / span
+                for t, counts in self._counts.items()
             }
 
     def observe_graph(self) -> dict[str, ObservedNode]:
@@ -126,12 +155,61 @@ class GraderMonitor(Node):
             )
         return observed
 
-    def spoofers(self, owned_topics: list[str], owner: str) -> list[tuple[str, str]]:
-        """(topic, node) for every publisher on a sim-owned topic that is not the simulator."""
+    def trust_current_publishers(self, unwatched: tuple[str, ...] = ()) -> dict[str, list[str]]:
+        """Trust every publisher that exists now and own the topics they publish (see the module
+        docstring). Call it once, before any student process starts. `unwatched`: owned topics
+        not to read (the camera: reading it would make the simulator render every frame), which
+        are checked by graph polling only. Returns {owned topic: [trusted node names]}."""
+        for topic, types in self.get_topic_names_and_types():
+            if topic in SHARED_TOPICS:
+                continue
+            endpoints = self.get_publishers_info_by_topic(topic)
+            if not endpoints:
+                continue
+            self._trusted[topic] = {bytes(e.endpoint_gid): _fqn(e) for e in endpoints}
+            if topic in unwatched:
+                continue
+            try:
+                msg_type = message_class(types[0])
+            except ValueError:
+                continue
+            self._matched[topic] = 0
+            self.create_subscription(
+                msg_type,
+                topic,
+                lambda _msg: None,
+                QoSProfile(
+                    depth=1,
+                    reliability=ReliabilityPolicy.BEST_EFFORT,
+                    durability=DurabilityPolicy.VOLATILE,
+                ),
+                raw=True,
+                event_callbacks=SubscriptionEventCallbacks(
+                    matched=lambda status, t=topic: self._on_matched(t, status.total_count)
+                ),
+            )
+        return {t: sorted(set(names.values())) for t, names in self._trusted.items()}
+
+    def _on_matched(self, topic: str, total_count: int) -> None:
+        with self._lock:
+            self._matched[topic] = max(self._matched[topic], total_count)
+
+    def spoofers(self) -> list[tuple[str, str]]:
+        """(owned topic, the name the publisher gives) for every publisher on an owned topic that
+        is not a trusted endpoint; UNIDENTIFIED for one that was matched and has gone."""
         found = []
-        for topic in owned_topics:
+        for topic, trusted in self._trusted.items():
+            named = False
             for info in self.get_publishers_info_by_topic(topic):
-                fqn = info.node_namespace.rstrip("/") + "/" + info.node_name
-                if fqn != owner:
-                    found.append((topic, fqn))
+                if bytes(info.endpoint_gid) not in trusted:
+                    found.append((topic, _fqn(info)))
+                    named = True
+            with self._lock:
+                extra = self._matched.get(topic, 0) > len(trusted)
+            if extra and not named:
+                found.append((topic, UNIDENTIFIED))
         return found
+
+
+def _fqn(info) -> str:
+    return info.node_namespace.rstrip("/") + "/" + info.node_name

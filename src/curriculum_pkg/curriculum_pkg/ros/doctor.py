@@ -1,9 +1,9 @@
 """Checks behind `rootroute doctor`: rclpy, the RMW, MuJoCo + its GL backend, a DDS round trip,
-and the sandbox student code is graded in."""
+and the sandbox student code is graded in (its network, bubblewrap, the cgroup version and the
+memory, process and CPU limits each run gets)."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -47,38 +47,63 @@ def run_checks() -> Iterator[Check]:
     yield from sandbox_checks()
 
 
-_SANDBOX_PROBE = """
-import json, sys
-from curriculum_pkg.sandbox import Sandbox, SandboxInfo, enter_private_network
-info = SandboxInfo()
-enter_private_network(info)
-box = Sandbox.for_run(info, sys.argv[1], ())
-if box.cgroup is not None:
-    box.cgroup.kill_all(0)
-print(json.dumps(info.as_dict()))
-"""
-
-
 def sandbox_checks() -> Iterator[Check]:
-    """Set up a grading run's sandbox in a throwaway process, as the grader's worker does."""
-    run = subprocess.run(
-        [sys.executable, "-c", _SANDBOX_PROBE, f"doctor-{os.getpid()}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    try:
-        info = json.loads(run.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        yield Check(False, "sandbox", f"probe failed: {run.stderr.strip()[-300:]}")
-        return
-    missing = " | ".join(m["en"] for m in info["missing"])
-    for key, what, detail in (
-        ("network_namespace", "sandbox: network", "private loopback-only namespace"),
-        ("bubblewrap", "sandbox: bubblewrap", "read-only system, private /tmp, user nobody"),
-        ("cgroup_limits", "sandbox: cgroups", "memory + pids limits per run"),
+    """Set a grading run's sandbox up in a throwaway process, as the grader's worker does
+    (sandbox.probe_sandbox), and say what holds: the private network, bubblewrap, the cgroup
+    version and each per-run limit. Then, for what does not, why (Korean, then English)."""
+    from curriculum_pkg.cgroups import CgroupLayout
+    from curriculum_pkg.sandbox import probe_sandbox
+
+    info = probe_sandbox()
+    for ok, what, detail in (
+        (
+            info.network,
+            "샌드박스: 네트워크 / sandbox: network",
+            "전용 루프백 네트워크 / private loopback-only namespace",
+        ),
+        (
+            info.filesystem,
+            "샌드박스: bubblewrap / sandbox: bubblewrap",
+            "읽기 전용 시스템, 전용 /tmp, nobody 사용자 / read-only system, private /tmp, user nobody",
+        ),
     ):
-        yield Check(info[key], what, detail if info[key] else missing)
+        yield Check(ok, what, detail if ok else "없음 / missing")
+    layout = CgroupLayout.detect()
+    en, ko = layout.describe()
+    yield Check(layout.version is not None, "cgroup 버전 / cgroup version", f"{ko} / {en}")
+    limits = (
+        (
+            info.memory_limit_bytes,
+            "메모리 제한 / memory limit",
+            lambda v: f"채점마다 {v / (1 << 30):g} GiB / {v / (1 << 30):g} GiB per run",
+        ),
+        (
+            info.pids_limit,
+            "프로세스 수 제한 / process limit",
+            lambda v: f"채점마다 {v}개 / {v} per run",
+        ),
+        (
+            info.cpu_limit_cores,
+            "CPU 제한 / CPU limit",
+            lambda v: (
+                f"채점마다 {v:g}코어 (batch -j N이면 {v:g}/N) / "
+                f"{v:g} cores per run ({v:g}/N with batch -j N)"
+            ),
+        ),
+    )
+    for value, what, detail in limits:
+        yield Check(
+            value is not None, what, "적용 불가 / not enforced" if value is None else detail(value)
+        )
+    for en, ko in info.missing:
+        yield Check(False, "  이유 / why", f"{ko} / {en}")
+    if not info.cgroups:
+        yield Check(
+            False,
+            "  해결 / fix",
+            "root로 실행하거나, 위임받은 cgroup(systemd Delegate=yes) 안에서 실행하세요 / run as "
+            "root, or inside a cgroup delegated to you (systemd: Delegate=yes)",
+        )
 
 
 _ECHO = """

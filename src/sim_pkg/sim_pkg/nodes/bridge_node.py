@@ -59,6 +59,7 @@ class SimBridge(Node):
         # arm and gripper commands are rare and applied in order.
         self._latest_twist: tuple[float, float] | None = None
         self._pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.camera_frames = 0  # frames rendered and published (only while someone subscribes)
 
         self._clock_pub = self.create_publisher(Clock, topics["clock"].name, QoSProfile(depth=10))
         self._scan_pub = self.create_publisher(
@@ -198,6 +199,7 @@ class SimBridge(Node):
             img.step = img.width * 3
             img.data = array.array("B", frame.tobytes())
             self._image_pub.publish(img)
+            self.camera_frames += 1
         self._info_pub.publish(self.camera_info(stamp))
 
     def camera_info(self, stamp: Time) -> CameraInfo:

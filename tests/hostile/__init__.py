@@ -1,0 +1,1 @@
+"""Hostile submissions and inputs: each attack in DESIGN.md's threat model, contained."""

@@ -1,0 +1,35 @@
+"""Evidence before credit: an answer that did not come from looking is not an inspection."""
+
+import shutil
+
+from curriculum_pkg.assignment import load_assignment
+from curriculum_pkg.grader import grade
+
+PCB = load_assignment("pcb_inspection")
+
+
+def test_an_oracle_that_reports_the_public_label_before_looking_scores_no_task_points(tmp_path):
+    # The visible board's label is in the public scenario: report it the moment the mission
+    # arrives, before the camera has shown the board to anyone.
+    submission = tmp_path / "oracle"
+    shutil.copytree(PCB.starter_dir, submission)
+    node = submission / "pcb_report/pcb_report/reporter_node.py"
+    label = PCB.runs[0].scenario.tasks[0].expected_label
+    station = PCB.runs[0].scenario.tasks[0].station_id
+    text = node.read_text()
+    old = "        self.steps = msg.data.split()\n"
+    assert old in text
+    node.write_text(
+        text.replace(
+            old,
+            old + f"        self.report_pub.publish(KeyValue(key={station!r}, value={label!r}))\n",
+        )
+    )
+    result = grade(submission, PCB, tmp_path / "out", progress=lambda _m: None)
+    assert result.error is None
+    (episode,) = result.episodes  # no grading secret: the visible variant only
+    assert episode.metrics.tasks_done == []
+    assert [(s, said) for _t, s, said in episode.metrics.unseen_reports] == [(station, label)]
+    task = next(c for c in episode.criteria if c.key == "task")
+    assert task.score == 0 and "before the camera" in task.en and "카메라가" in task.ko
+    assert not result.passed
