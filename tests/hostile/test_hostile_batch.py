@@ -25,6 +25,8 @@ from curriculum_pkg.assignment import load_assignment
 from curriculum_pkg.batch import run_batch
 from curriculum_pkg.scenario import SCENARIO_DIR
 
+pytestmark = pytest.mark.heavy  # make test-heavy
+
 PLATING_DIR = (
     Path(__file__).resolve().parents[2] / "src/curriculum_pkg/assignments/plating_stations"
 )

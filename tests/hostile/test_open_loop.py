@@ -7,19 +7,24 @@ and replays what a student can compute at home from the public scenario and the 
 - navigation (plating_stations, logistics_crossing): the command stream of a perfect run on the
   visible variant, found in the embedded simulator with the true pose (planning_pkg's A* and
   pure pursuit, the forklift's public timetable for logistics), replayed as timed
-  /cmd_vel_autonomy TwistStamped pieces by sim time;
+  /cmd_vel_autonomy TwistStamped pieces by sim time (held back while the node was starved, and
+  started once the safety mux listens: the strongest replay we could make, still blind);
 - machining_pick_place: one /pick_place/request with the part and the place spot of the visible
   mission, in base_link;
 - pcb_inspection: the verdict for the visible board ("solder_bridge").
 
-One grading run per assignment (one install), with the visible variant and two hidden variants,
-all graded as the runs of a test copy of the assignment: the hidden ones are drawn with
-`Scenario.variant(index, seed)` for a fixed seed (not from a teacher's secret, so that the test
-does not depend on where seeds come from), and their time limit ends a little after the replay
-(after that the robot only stands still). That keeps each assignment at about 1-2 minutes of
-grading. For pcb_inspection the two hidden variants are the first two of the seed whose board is
-not a solder bridge: a fixed verdict is right whenever the hidden board happens to carry the
-visible label (one board in seven), which the last test measures over many seeds instead.
+The graded test (marked heavy: `make test-heavy`) runs one grading per assignment but
+logistics_crossing (whose replay is checked in the simulator only: see there), one install each,
+with the visible variant and two hidden variants, all graded as the runs of a test copy of the
+assignment: the hidden ones are sampled with `Scenario.variant(index, seed)` for a fixed seed (not
+from a teacher's secret, so that the test does not depend on where seeds come from), and their
+time limit ends 3 s after the replay (after that the robot only stands still). The replays are
+graded at 3x real time, not the assignments' 4x: open loop cannot make up for a late message.
+That keeps each assignment at 10 s to 2.5 minutes of grading. For pcb_inspection the two hidden
+variants are the first two of the seed whose board is not a solder bridge: a fixed verdict is
+right whenever the hidden board happens to carry the visible label (one board in seven), which
+the last test measures over many seeds instead. Without ROS in between, the drive replays are
+also checked in the simulator alone against six hidden variants each (deterministic, cheap).
 """
 
 from __future__ import annotations
@@ -47,7 +52,11 @@ SETTLE_S = 3.0  # standing still first: the safety mux moves nothing before its 
 DWELL_S = 1.6  # at each station (the criterion asks for 1 s)
 # Below the safety mux's limits (0.5 m/s^2, 2.0 rad/s^2), so that it passes the stream unchanged.
 ACCEL_MPS2, ANGULAR_ACCEL_RPS2 = 0.4, 1.6
-RTF = 4.0  # as the assignments grade
+# Open loop cannot make up for a command that reached the base a little early or late, and the
+# faster the simulation runs, the more sim time a late message costs: the assignments grade at
+# 4x, the replays are graded at 3x (measured: at 4x the 13 m logistics round sometimes ends
+# 0.3-0.4 m off its last station, at 3x it does not).
+RTF = 3.0
 
 
 # ------------------------------------------------------------------- the attacker's homework
@@ -66,8 +75,9 @@ def _route(scenario, start_xy, goal_xy) -> np.ndarray:
 
 
 def _forklift_clear(scenario, t_s: float, robot_xy, goal_xy) -> bool:
-    """Whether the robot, driving straight to its goal at 0.2 m/s from time `t_s`, stays well
-    clear of every forklift while it is in that forklift's aisle (the timetables are public)."""
+    """Whether the robot, driving straight to its goal from time `t_s` (at 0.2 m/s: a little
+    slower than it does), stays well clear of every forklift while it is in that forklift's
+    aisle. The timetables are public; this warehouse's forklift drives a north-south aisle."""
     length = math.dist(robot_xy, goal_xy)
     for actor in (a for a in scenario.world.actors if a.kind == "forklift"):
         aisle_x = actor.path_xy[0][0]
@@ -90,7 +100,7 @@ def drive_plan(scenario, world_seed: int) -> list[tuple[float, float]]:
     commands: list[tuple[float, float]] = []
     # Slow turns: a command that reaches the base a little late (DDS, the mux) turns it by
     # angular speed x delay more or less than planned, and open loop never corrects that.
-    cfg = FollowerConfig(max_linear_mps=0.2, max_angular_rps=0.4)
+    cfg = FollowerConfig(max_linear_mps=0.22, max_angular_rps=0.4)
 
     def send(v: float, w: float) -> None:
         v, w = _limited(commands[-1] if commands else (0.0, 0.0), (v, w))
@@ -361,9 +371,13 @@ def plan_for(assignment_id: str, assignment, visible) -> tuple[dict, float]:
     return {"kind": "verdict", "verdict": (visible.tasks[0].station_id, label)}, 10.0
 
 
+# logistics_crossing is left out of the graded run: a blind replay must also dodge the forklift,
+# and through real processes it missed even the visible variant once on a quiet machine (task 0,
+# 2026-12-06), so as a CI test it would fail on timing, not on what it checks. Its replay is
+# checked deterministically in the simulator below (visible: full marks; six hidden: fail).
+@pytest.mark.heavy  # make test-heavy: three gradings, about 2.5 minutes together
 @pytest.mark.parametrize(
-    "assignment_id",
-    ["plating_stations", "machining_pick_place", "pcb_inspection", "logistics_crossing"],
+    "assignment_id", ["plating_stations", "machining_pick_place", "pcb_inspection"]
 )
 def test_an_open_loop_submission_full_on_the_visible_variant_fails_the_hidden_ones(
     assignment_id, tmp_path
@@ -379,7 +393,7 @@ def test_an_open_loop_submission_full_on_the_visible_variant_fails_the_hidden_on
     )
     # After the replay the robot only stands still: no need to watch the hidden runs longer.
     hidden = [
-        dataclasses.replace(v, time_limit_s=min(v.time_limit_s, replay_s + 10.0))
+        dataclasses.replace(v, time_limit_s=min(v.time_limit_s, replay_s + 3.0))
         for v in hidden_variants(run.scenario, differ=differ)
     ]
     runs = tuple(ScenarioRun(s, 1, run.seed) for s in [visible, *hidden])

@@ -125,7 +125,6 @@ SCENARIO_SCHEMA = {
             "properties": {
                 "collision": _NONNEG,
                 "keep_out_per_s": _NONNEG,
-                "spoofing": _NONNEG,
                 "near_miss": _NONNEG,
             },
         },
@@ -169,7 +168,6 @@ class Scenario:
     nominal_time_s: float
     collision_penalty: float
     keep_out_penalty_per_s: float
-    spoofing_penalty: float
     time_limit_s: float
     start_jitter_m: float
     start_yaw_jitter_rad: float
@@ -278,7 +276,6 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         nominal_time_s=float(data["criteria"]["nominal_time_s"]),
         collision_penalty=float(data["penalties"]["collision"]),
         keep_out_penalty_per_s=float(data["penalties"]["keep_out_per_s"]),
-        spoofing_penalty=float(data["penalties"].get("spoofing", 0.5)),
         near_miss_penalty=float(data["penalties"].get("near_miss", 0.1)),
         time_limit_s=float(data["time_limit_s"]),
         start_jitter_m=float(rand.get("start_jitter_m", 0.0)),
