@@ -1,21 +1,32 @@
 """Evidence before credit: an answer that did not come from looking is not an inspection."""
 
+import dataclasses
+import math
 import shutil
 
-from curriculum_pkg.assignment import load_assignment
+from curriculum_pkg.assignment import ScenarioRun, load_assignment
 from curriculum_pkg.grader import grade
+from sim_pkg.worldspec import Pose2D
 
 PCB = load_assignment("pcb_inspection")
 
 
-def test_an_oracle_that_reports_the_public_label_before_looking_scores_no_task_points(tmp_path):
-    # The visible board's label is in the public scenario: report it the moment the mission
-    # arrives, before the camera has shown the board to anyone.
+def test_an_oracle_that_reports_the_public_label_without_looking_scores_no_task_points(tmp_path):
+    # The visible board's label is in the public scenario: the oracle reports it the moment the
+    # mission arrives. Here the robot stands with its back to the board, so no camera frame ever
+    # shows it: whenever the report comes, it comes without evidence.
+    (run,) = PCB.runs
+    start = run.scenario.world.robot_start
+    turned = Pose2D(start.x, start.y, start.yaw + math.pi)
+    scenario = dataclasses.replace(
+        run.scenario, world=dataclasses.replace(run.scenario.world, robot_start=turned)
+    )
+    assignment = dataclasses.replace(PCB, runs=(ScenarioRun(scenario, 1, run.seed),))
     submission = tmp_path / "oracle"
     shutil.copytree(PCB.starter_dir, submission)
     node = submission / "pcb_report/pcb_report/reporter_node.py"
-    label = PCB.runs[0].scenario.tasks[0].expected_label
-    station = PCB.runs[0].scenario.tasks[0].station_id
+    label = scenario.tasks[0].expected_label
+    station = scenario.tasks[0].station_id
     text = node.read_text()
     old = "        self.steps = msg.data.split()\n"
     assert old in text
@@ -25,7 +36,7 @@ def test_an_oracle_that_reports_the_public_label_before_looking_scores_no_task_p
             old + f"        self.report_pub.publish(KeyValue(key={station!r}, value={label!r}))\n",
         )
     )
-    result = grade(submission, PCB, tmp_path / "out", progress=lambda _m: None)
+    result = grade(submission, assignment, tmp_path / "out", progress=lambda _m: None)
     assert result.error is None
     (episode,) = result.episodes  # no grading secret: the visible variant only
     assert episode.metrics.tasks_done == []
