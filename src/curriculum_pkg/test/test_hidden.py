@@ -3,7 +3,6 @@ evidence before credit for inspections."""
 
 import dataclasses
 import json
-import os
 import shutil
 
 import pytest
@@ -186,7 +185,3 @@ def test_the_simulator_knows_when_the_camera_shows_an_item():
     assert away.displays_in_view(1.5) == set()
     world.close()
     away.close()
-
-
-def test_no_secret_in_the_environment_of_this_test_run():
-    assert "ROOTROUTE_GRADING_SECRET" not in os.environ
