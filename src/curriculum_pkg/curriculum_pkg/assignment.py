@@ -14,6 +14,8 @@ from sim_pkg.yamlio import load_yaml, validate
 ASSIGNMENT_DIR = Path(__file__).resolve().parents[1] / "assignments"
 RUBRIC_KEYS = ("graph", "task", "safety", "efficiency")
 
+PACING_MODES = ("lockstep", "fixed")
+WALL_TIME_MARGIN = 4.0  # fixed pacing: an episode may take 4x its nominal wall time, plus a minute
 _TEXT = {"type": "object", "required": ["ko", "en"]}
 _TOPIC = {
     "type": "object",
@@ -74,6 +76,11 @@ ASSIGNMENT_SCHEMA = {
         "description": _TEXT,
         "launch_file": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+\.launch\.yaml$"},
         "real_time_factor": {"type": "number", "exclusiveMinimum": 0, "maximum": 50},
+        # How simulated time is paced (see sim_pkg.lockstep): lockstep with the student's graph
+        # (the default: the same score at any load), or a fixed real_time_factor.
+        "pacing": {"enum": list(PACING_MODES)},
+        "max_real_time_factor": {"type": "number", "minimum": 0, "maximum": 1000},
+        "wall_per_sim_s": {"type": "number", "minimum": 0.5, "maximum": 60},
         "pass_mark": {"type": "number", "minimum": 0, "maximum": 100},
         "startup_timeout_s": {"type": "number", "exclusiveMinimum": 0},
         "mission_topic": {"type": "string", "pattern": "^/"},
@@ -210,7 +217,7 @@ class Assignment:
     nodes: tuple[NodeRequirement, ...]
     runs: tuple[ScenarioRun, ...]
     rubric: dict[str, float]  # normalised to sum 1
-    real_time_factor: float
+    real_time_factor: float  # pacing "fixed": the factor; also the speed a student sees in `sim`
     pass_mark: float
     startup_timeout_s: float
     mission_topic: str
@@ -218,6 +225,16 @@ class Assignment:
     intervention_penalty: float
     reference_dir: Path | None
     starter_dir: Path | None
+    pacing: str = "lockstep"
+    max_real_time_factor: float = 0.0  # lockstep: a speed ceiling; 0 = as fast as the graph goes
+    wall_per_sim_s: float = 5.0  # lockstep: the most wall time the graph may hold a sim second
+
+    def wall_ceiling_s(self, sim_s: float) -> float:
+        """The most wall time `sim_s` simulated seconds may take before the episode is cut off:
+        the timing policy's backstop (a fair run never gets near it)."""
+        if self.pacing == "fixed":
+            return sim_s / self.real_time_factor * WALL_TIME_MARGIN + 60.0
+        return sim_s * self.wall_per_sim_s + 60.0
 
 
 def resolve_assignment_path(name_or_path: str | Path) -> Path:
@@ -286,6 +303,9 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
         intervention_penalty=float(data.get("safety_mux", {}).get("penalty_per_intervention", 0.0)),
         reference_dir=folder("reference"),
         starter_dir=folder("starter"),
+        pacing=data.get("pacing", "lockstep"),
+        max_real_time_factor=float(data.get("max_real_time_factor", 0.0)),
+        wall_per_sim_s=float(data.get("wall_per_sim_s", 5.0)),
     )
 
 

@@ -15,6 +15,9 @@ Official grading needs the whole sandbox (curriculum_pkg.sandbox): before anythi
 batch sets one run's sandbox up in a throwaway process, and refuses the class if a part is
 missing, unless the teacher passes `allow_unsandboxed`. Each row records whether its run had
 the complete sandbox (`sandboxed`), as its result.json does.
+
+By default as many submissions are graded at once as the machine serves fairly (`fair_workers`);
+a teacher may ask for more, and is told what that costs.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -33,11 +37,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
 from curriculum_pkg.assignment import Assignment
-from curriculum_pkg.cgroups import CONCURRENT_RUNS_ENV, RunCgroup
+from curriculum_pkg.cgroups import (
+    CONCURRENT_RUNS_ENV,
+    MEMORY_LIMIT_BYTES,
+    CgroupLayout,
+    RunCgroup,
+)
 from curriculum_pkg.errors import LocatedError
 from curriculum_pkg.hidden import HiddenOptions
 from curriculum_pkg.leaderboard import (
@@ -50,6 +60,9 @@ from curriculum_pkg.leaderboard import (
 from curriculum_pkg.processes import become_subreaper
 from curriculum_pkg.sandbox import SandboxInfo, probe_sandbox
 
+if TYPE_CHECKING:
+    from curriculum_pkg.batchbar import BatchBar
+
 DB_NAME = "batch.sqlite"
 POLL_S = 0.5
 KILL_WAIT_S = 5.0
@@ -57,6 +70,10 @@ KILL_WAIT_S = 5.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SKIPPED_IN_HASH = {"__pycache__", "build", ".git"}  # and *.egg-info, *.pyc: build output
 RUN_MARKER = "ROOTROUTE_RUN"  # a grading run's id, in its worker's environment (grader.grade)
+# CPU cores one grading run needs to itself: the simulator and the student's nodes. They take
+# turns more than they run together (the simulator waits for the student's graph: lockstep), so
+# one core keeps a run from waiting on another run's processes.
+CORES_PER_RUN = 1
 
 # MIGRATIONS[n] takes the database from PRAGMA user_version n to n + 1 (0 is a new file).
 MIGRATIONS = {
@@ -177,13 +194,14 @@ def hash_submission(folder: Path) -> str:
 
 def hash_assignment(assignment: Assignment, hidden: HiddenOptions | None = None) -> str:
     """A changed assignment or scenario file, or another grading secret or hidden scenario
-    folder, makes every earlier result stale."""
+    folder, or another pacing, makes every earlier result stale."""
     digest = hashlib.sha256()
     files = [assignment.path, *sorted({run.scenario.path for run in assignment.runs})]
     for path in files:
         digest.update(Path(path).read_bytes())
     if hidden is not None:
         digest.update(hidden.fingerprint().encode())
+    digest.update(f"pacing {assignment.pacing}".encode())  # another --pacing grades again
     return digest.hexdigest()
 
 
@@ -191,14 +209,51 @@ def worker_timeout_s(assignment: Assignment) -> float:
     """A generous wall-time bound for grading one submission; a hung worker is stopped after it."""
     episodes_s = sum(
         run.variants
-        * (
-            run.scenario.time_limit_s / assignment.real_time_factor * 4
-            + assignment.startup_timeout_s
-            + 90
-        )
+        * (assignment.wall_ceiling_s(run.scenario.time_limit_s) + assignment.startup_timeout_s + 90)
         for run in assignment.runs
     )
     return 300.0 + episodes_s  # + installing the packages
+
+
+def usable_cpus() -> float:
+    """The CPUs we may run on, within our own cgroup's CPU quota if any (a container's --cpus),
+    as cgroups.CgroupLimits counts them."""
+    quota = CgroupLayout.detect().cpu_quota_cores()
+    return min(len(os.sched_getaffinity(0)), quota or math.inf)
+
+
+def fair_workers(cpus: float | None = None, memory_bytes: int | None = None) -> int:
+    """How many grading runs the machine serves at once without them competing: one per
+    CORES_PER_RUN usable CPUs, and no more than fit in memory with MEMORY_LIMIT_BYTES each.
+    Defaults: this machine's usable CPUs and total memory. Always at least 1."""
+    cpus = usable_cpus() if cpus is None else cpus
+    memory_bytes = psutil.virtual_memory().total if memory_bytes is None else memory_bytes
+    return max(1, min(int(cpus // CORES_PER_RUN), memory_bytes // MEMORY_LIMIT_BYTES))
+
+
+def _above_fair_warning(workers: int) -> str | None:
+    """What grading more than fair_workers() at once costs, Korean then English; None if the
+    machine serves `workers` fairly. The batch goes on with `workers`: the teacher decides."""
+    cpus, memory_bytes = usable_cpus(), psutil.virtual_memory().total
+    fair = fair_workers(cpus, memory_bytes)
+    if workers <= fair:
+        return None
+    machine_ko = f"CPU {cpus:g}코어, 메모리 {memory_bytes / 2**30:.0f} GiB"
+    machine_en = f"{cpus:g} CPU cores, {memory_bytes / 2**30:.0f} GiB of memory"
+    per_run_gib = MEMORY_LIMIT_BYTES >> 30
+    return (
+        f"⚠️ 동시 채점 수(--workers) {workers}개는 이 컴퓨터({machine_ko})에서 공정하게 돌릴 수 "
+        f"있는 {fair}개보다 많습니다(채점 1건당 CPU {CORES_PER_RUN}코어, 메모리 최대 "
+        f"{per_run_gib} GiB). 여러 채점이 CPU를 나눠 쓰게 되어 한 건 한 건이 느려지고, 시간 "
+        "제한에 걸리는 경우도 늘어납니다. 채점기가 학생 노드의 처리를 기다렸다가 시뮬레이션을 "
+        "진행하므로(락스텝) 점수는 그대로지만, 전체 채점 시간은 길어집니다. 요청한 대로 "
+        f"{workers}개씩 동시에 채점합니다.\n"
+        f"⚠️ {workers} workers (--workers) is more than this machine ({machine_en}) serves "
+        f"fairly: {fair} (a run needs {CORES_PER_RUN} CPU core and up to {per_run_gib} GiB). The "
+        "runs will compete for CPU, so each run grades slower and more runs hit their time "
+        "limit. The grader waits for the student's nodes (lockstep), so scores stay the same, "
+        f"but the batch takes longer. Grading {workers} at once, as asked."
+    )
 
 
 def find_submissions(class_dir: Path, out_dir: Path) -> dict[str, Path]:
@@ -413,6 +468,8 @@ def _start_worker(
         "-o",
         str(result_dir),
         *(hidden.grade_args() if hidden is not None else []),
+        "--pacing",
+        assignment.pacing,
     ]
     with (result_dir / "grade.log").open("wb") as log:
         popen = subprocess.Popen(
@@ -565,8 +622,13 @@ def run_batch(
     progress=print,
     allow_unsandboxed: bool = False,
     hidden: HiddenOptions | None = None,
+    bar: BatchBar | None = None,
 ) -> BatchSummary:
     """Grade every submission in `class_dir` into `out_dir`, resuming what an earlier run did.
+
+    `progress` gets the batch's lines for people to read; `bar` (batchbar.BatchBar), if given,
+    counts the submissions done. More `workers` than fair_workers() are graded as asked, after a
+    warning through `progress`.
 
     Raises BatchError for bad input, SandboxRefused (before grading anything) when the sandbox
     would be incomplete and `allow_unsandboxed` is not set; a Ctrl-C (KeyboardInterrupt) stops
@@ -580,6 +642,9 @@ def run_batch(
         )
     out_dir = Path(out_dir).resolve()
     submissions = find_submissions(class_dir, out_dir)
+    warning = _above_fair_warning(workers)
+    if warning is not None:
+        progress(warning)
     check_sandbox(workers, allow_unsandboxed, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     # The student nodes of a worker that dies are re-parented to us, so we can kill and reap them.
@@ -588,14 +653,14 @@ def run_batch(
         conn = open_db(out_dir)
         try:
             return _run_locked(
-                conn, submissions, assignment, out_dir, workers, force, progress, hidden
+                conn, submissions, assignment, out_dir, workers, force, progress, hidden, bar
             )
         finally:
             conn.close()
 
 
 def _run_locked(
-    conn, submissions, assignment, out_dir, workers, force, progress, hidden=None
+    conn, submissions, assignment, out_dir, workers, force, progress, hidden=None, bar=None
 ) -> BatchSummary:
     with conn:
         meta = {
@@ -615,6 +680,8 @@ def _run_locked(
     )
     for sub_id in skipped:
         progress(f"  건너뜀 / skipped: {sub_id} (이미 채점됨, 변경 없음 / graded, unchanged)")
+    if bar is not None:  # skipped submissions are done already
+        bar.start(total=len(queue) + len(skipped), done=len(skipped))
     timeout_s = worker_timeout_s(assignment)
     total, finished = len(queue), 0
     graded, failed, running = [], [], []
@@ -654,6 +721,8 @@ def _run_locked(
                         f"  [{finished}/{total}] {worker.submission_id}: "
                         f"{data['score']:.1f}점 / points, {verdict}"
                     )
+                if bar is not None:
+                    bar.advance()
     except KeyboardInterrupt:
         interrupted = True
         with _interrupts_ignored():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import signal
 import sys
 import time
@@ -60,7 +61,7 @@ def cmd_grade(args) -> int:
     from curriculum_pkg.hidden import find_secret, load_hidden_scenarios
 
     try:
-        assignment = load_assignment(args.assignment)
+        assignment = _with_pacing(load_assignment(args.assignment), args.pacing)
         secret = find_secret(args.secret)
         hidden = (
             load_hidden_scenarios(Path(args.hidden_scenarios), assignment)
@@ -110,7 +111,8 @@ def _stop_like_ctrl_c(_signum, _frame) -> None:
 
 def cmd_batch(args) -> int:
     from curriculum_pkg.assignment import load_assignment
-    from curriculum_pkg.batch import SandboxRefused, run_batch
+    from curriculum_pkg.batch import SandboxRefused, fair_workers, run_batch
+    from curriculum_pkg.batchbar import BatchBar
     from curriculum_pkg.leaderboard import standings_table
 
     # Ctrl-C and `kill` both stop a batch cleanly: workers killed, their submissions queued again.
@@ -121,7 +123,7 @@ def cmd_batch(args) -> int:
     from curriculum_pkg.hidden import HiddenOptions, find_secret, load_hidden_scenarios
 
     try:
-        assignment = load_assignment(args.assignment)
+        assignment = _with_pacing(load_assignment(args.assignment), args.pacing)
         find_secret(args.secret)  # a bad secret or hidden scenario stops the batch before it starts
         if args.hidden_scenarios:
             load_hidden_scenarios(Path(args.hidden_scenarios), assignment)
@@ -133,16 +135,19 @@ def cmd_batch(args) -> int:
         # A fixed default folder, so that running the same command again resumes the batch.
         name = Path(args.submissions).resolve().name
         out = Path(args.out or f"runs/batch-{assignment.id}-{name}")
-        summary = run_batch(
-            Path(args.submissions),
-            assignment,
-            out,
-            workers=args.workers,
-            force=args.force,
-            allow_unsandboxed=args.allow_unsandboxed,
-            hidden=hidden,
-            progress=lambda message: print(message, flush=True),  # also when piped to `tee`
-        )
+        # The lines print above the bar; piped (to `tee`, in CI) there is no bar, only them.
+        with BatchBar() as bar:
+            summary = run_batch(
+                Path(args.submissions),
+                assignment,
+                out,
+                workers=fair_workers() if args.workers is None else args.workers,
+                force=args.force,
+                allow_unsandboxed=args.allow_unsandboxed,
+                hidden=hidden,
+                progress=bar.line,
+                bar=bar,
+            )
     except SandboxRefused as err:  # a list of what is missing: Korean, then English
         print(f"오류 / error: {err.ko}\n\n{err.en}", file=sys.stderr)
         return 2
@@ -332,6 +337,21 @@ def cmd_secret(args) -> int:
     return 0
 
 
+def _with_pacing(assignment, pacing: str | None):
+    """The assignment with its pacing replaced (--pacing), for comparisons and benchmarks."""
+    return assignment if not pacing else dataclasses.replace(assignment, pacing=pacing)
+
+
+def _pacing_option(parser) -> None:
+    parser.add_argument(
+        "--pacing",
+        choices=["lockstep", "fixed"],
+        help="how simulated time is paced (default: the assignment's, normally lockstep: the "
+        "simulator waits for the student's nodes, so the score does not depend on the load; "
+        "fixed: the assignment's real_time_factor in wall time)",
+    )
+
+
 def _hidden_options(parser) -> None:
     parser.add_argument(
         "--secret",
@@ -371,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run the student's nodes without the sandbox (debugging; the report says so)",
     )
     _hidden_options(g)
+    _pacing_option(g)
     g.add_argument("--team", help="per-team hidden variants for this team id (implies --per-team)")
     g.set_defaults(func=cmd_grade)
     b = sub.add_parser("batch", help="grade every submission of a class (one sub-folder each)")
@@ -382,10 +403,15 @@ def main(argv: list[str] | None = None) -> int:
         "-o", "--out", help="batch folder (default runs/batch-<assignment>-<folder name>)"
     )
     b.add_argument(
-        "-j", "--workers", type=int, default=1, help="submissions graded at once (default 1)"
+        "-j",
+        "--workers",
+        type=int,
+        help="submissions graded at once (default: as many as this machine serves fairly, one "
+        "per usable CPU core within its memory; more are graded as asked, after a warning)",
     )
     b.add_argument("--force", action="store_true", help="regrade submissions already graded")
     _hidden_options(b)
+    _pacing_option(b)
     b.add_argument(
         "--allow-unsandboxed",
         action="store_true",

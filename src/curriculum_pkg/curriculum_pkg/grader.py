@@ -51,17 +51,21 @@ from curriculum_pkg.submission import (
     InstalledSubmission,
     install_submission,
 )
+from curriculum_pkg.timing import unfair_reason
 from sim_pkg.domain import DomainLease, lease_domain
+from sim_pkg.lockstep import LockstepPacer, PacingReport, ThreadWatch
+from sim_pkg.pacing import Pacer
 from sim_pkg.profile import RobotProfile, load_profile
 from sim_pkg.world import SimWorld
 
-CHECK_EVERY_STEPS = 25  # processes and spoofers are checked every 0.25 s of sim time
+CHECK_EVERY_STEPS = 100  # processes and spoofers are checked every second of sim time
 SETTLE_AFTER_DONE_S = 0.5
 FLOOD_RATE_HZ = (
     150.0  # a required topic faster than this (sim time) floods; controllers need <= 100
 )
 FLOOD_CHECK_STEPS = 300  # ... checked every 3 s of sim time, so a flood ends the episode early
-WALL_TIME_MARGIN = 4.0  # an episode may take this many times its nominal wall time, plus a minute
+DISCOVERY_SETTLE_S = 0.3  # after the grader's endpoints have matched, for the nodes' own
+CLOCK_CHANNEL_PREFIX = "/rootroute/clock_"  # + the process's place in the graph
 PLATFORM_SETTLE_S = (
     0.5  # after the platform's required topics appear, for the rest of its endpoints
 )
@@ -84,6 +88,7 @@ class EpisodeResult:
     real_time_factor: float = 0.0
     wall_s: float = 0.0
     wall_limit_hit: bool = False  # the episode was cut short in wall time (see result.json)
+    pacing: PacingReport | None = None  # how simulated time was paced (result.json "timing")
     recording: RecordingSummary | None = None  # the episode's MCAP bag (out_dir/recordings/)
 
     @property
@@ -256,7 +261,13 @@ class EpisodeRun:
                 "world_seed": str(self.plan.seed * 1000 + self.plan.variant),
             },
         )
-        self.episode.bridge.step()  # /clock starts, so use_sim_time nodes have a time
+        # Every node process its own /clock, in the graph's order (see SimBridge.step).
+        self.clock_topics = {}
+        for i, spec in enumerate(ctx.installed.nodes):
+            self.clock_topics[spec.fqn] = f"{CLOCK_CHANNEL_PREFIX}{i}"
+            self.episode.bridge.add_clock_channel(self.clock_topics[spec.fqn])
+        while not self.episode.bridge.step():  # /clock starts, so use_sim_time nodes have a time
+            pass
 
     def start_platform(self) -> None:
         """Start the platform's own nodes (the assignment's `provided_by`: the safety mux, the
@@ -303,6 +314,13 @@ class EpisodeRun:
             if all(f.ok for f in findings):
                 break
             time.sleep(0.2)
+        # Discovery finishes in wall time: wait until the grader's endpoints have matched the
+        # graph's (then the nodes hear the mission and the clock from the first tick on), and
+        # a moment more for the nodes' matches with each other.
+        while self.episode.unmatched() and time.monotonic() < deadline:
+            self._raise_if_exited("at start-up", "시작하자마자")
+            time.sleep(0.05)
+        time.sleep(DISCOVERY_SETTLE_S)
         for spec in self.ctx.installed.nodes:
             if spec.platform and not spec.in_launch_file:
                 findings.append(
@@ -319,28 +337,48 @@ class EpisodeRun:
         self.result.graph_findings = findings
 
     def run(self) -> None:
-        """Step the simulator to the time limit (or until the job is done), judging every step."""
+        """Step the simulator to the time limit (or until the job is done), judging every step,
+        paced by the assignment's policy (see `_pacer`)."""
         world = self.episode.world
         self.judge = EpisodeJudge(self.scenario, self.scenario.world)
         self._start_s = world.time_s
-        rtf = self.ctx.assignment.real_time_factor
-        # A flooded executor or an overloaded machine slows the simulation down; scores are in
-        # sim time and stay fair, but an episode must still end in reasonable wall time.
-        self._wall_limit_s = self.scenario.time_limit_s / rtf * WALL_TIME_MARGIN + 60.0
+        self._wall_limit_s = self.ctx.assignment.wall_ceiling_s(self.scenario.time_limit_s)
         self._wall_start = time.monotonic()
+        track_descendants(self.procs)
         pacer = run_paced(
             self.episode.bridge,
             self._start_s + self.scenario.time_limit_s,
-            rtf,
-            self._should_stop,
-            self._on_step,
+            should_stop=self._should_stop,
+            on_step=self._on_step,
+            pacer=self._pacer(world.time_s),
         )
         self._check_spoofers()  # a last look: nothing published at the very end goes unseen
         if self._crashed:
             raise _crash_error(self._crashed[0], "during the episode", "에피소드 도중에")
         if self._flooded:
             raise self._flooded[0]
-        self.result.real_time_factor = round(pacer.achieved_factor, 2)
+        self.result.pacing = pacer.report()
+        if isinstance(pacer, LockstepPacer):
+            pacer.watch.close()
+        self.result.real_time_factor = round(self.result.pacing.real_time_factor, 2)
+        unfair = unfair_reason(self.result.pacing, self.result.wall_limit_hit)
+        if unfair is not None:  # the machine's fault, not the student's: no score, grade again
+            raise GraderFault("machine", *unfair)
+
+    def _pacer(self, sim_start_s: float) -> Pacer | LockstepPacer:
+        """The timing policy: lockstep with every process of the graph (the platform's nodes
+        too) unless the assignment asks for a fixed real-time factor."""
+        a = self.ctx.assignment
+        if a.pacing == "fixed":
+            return Pacer(a.real_time_factor, sim_start_s)
+        procs = self.procs
+
+        def pids() -> list[int]:
+            return [pid for p in procs for pid in (p.popen.pid, *p.descendants)]
+
+        return LockstepPacer(
+            ThreadWatch(pids), sim_start_s, a.wall_per_sim_s, a.max_real_time_factor
+        )
 
     def judge_episode(self) -> None:
         ctx, monitor, result = self.ctx, self.episode.monitor, self.result
@@ -405,6 +443,7 @@ class EpisodeRun:
             ctx.sandbox,
             Limits(cpu_s=ctx.cpu_budget_s),
             platform=spec.platform or runs_platform_code(spec),
+            clock_topic=self.clock_topics[spec.fqn],
         )
 
     def _raise_if_exited(self, when_en: str, when_ko: str) -> None:
@@ -711,7 +750,7 @@ def run_grading(job: GradeJob, info: SandboxInfo, progress) -> WorkerReport:
                     sandbox,
                     job.out_dir / "recordings",
                     # the same for every episode: a limit must not tell a node which one it is in
-                    int(longest_s / max(job.assignment.real_time_factor, 0.1) * 4 + 120),
+                    int(job.assignment.wall_ceiling_s(longest_s) + 60),
                 )
                 for plan in job.plans:
                     kind = "hidden / 숨은 변형" if plan.hidden else "visible / 공개"
@@ -722,7 +761,8 @@ def run_grading(job: GradeJob, info: SandboxInfo, progress) -> WorkerReport:
                     report.episodes.append(ep)
                     progress(
                         f"      -> {ep.points:.1f} points, sim {ep.metrics.sim_time_s:.1f} s, "
-                        f"real-time factor {ep.real_time_factor:.1f}, wall {ep.wall_s:.1f} s"
+                        f"real-time factor {ep.real_time_factor:.1f} ({ep.pacing.mode}), "
+                        f"wall {ep.wall_s:.1f} s"
                     )
     except SubmissionError as err:
         report.error = err

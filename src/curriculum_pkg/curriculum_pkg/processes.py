@@ -76,14 +76,23 @@ class NodeProcess:
 
 
 def node_command(
-    spec: NodeSpec, exe: Executable, params_file: Path, platform: bool = False
+    spec: NodeSpec,
+    exe: Executable,
+    params_file: Path,
+    platform: bool = False,
+    clock_topic: str | None = None,
 ) -> list[str]:
     """The command line of one node. A platform node runs Python isolated (-I: no PYTHONPATH,
     no user site, not even the working folder on sys.path), so only the platform's own code
-    and the environment's packages can be imported into it."""
+    and the environment's packages can be imported into it. `clock_topic`: where this process
+    takes the simulated time from (lockstep grading gives each process its own); the rule
+    comes first, and the first matching rule wins."""
     launcher = f"import sys; from {exe.module} import {exe.function} as main; sys.exit(main())"
     python = [sys.executable, "-I", "-u", "-B"] if platform else [sys.executable, "-u"]
-    cmd = [*python, "-c", launcher, "--ros-args", "-r", f"__node:={spec.name}"]
+    cmd = [*python, "-c", launcher, "--ros-args"]
+    if clock_topic:
+        cmd += ["-r", f"/clock:={clock_topic}"]
+    cmd += ["-r", f"__node:={spec.name}"]
     if spec.namespace.strip("/"):
         cmd += ["-r", f"__ns:=/{spec.namespace.strip('/')}"]
     cmd += ["--params-file", str(params_file)]
@@ -101,6 +110,7 @@ def start_node(
     sandbox: Sandbox,
     limits: Limits,
     platform: bool = False,
+    clock_topic: str | None = None,
 ) -> NodeProcess:
     """Start one node in the run's sandbox; its output goes to run_dir/<node>.log.
 
@@ -128,7 +138,7 @@ def start_node(
         **ros_env,
     }
     cmd = sandbox.command(
-        node_command(spec, exe, params_file, platform),
+        node_command(spec, exe, params_file, platform, clock_topic),
         env=env,
         limits=limits,
         cwd=str(home),

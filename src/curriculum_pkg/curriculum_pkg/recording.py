@@ -259,6 +259,15 @@ class EpisodeRecorder:
             self._payload_bytes += len(data)
             return True
 
+    def image_due(self, topic: str, log_time_ns: int) -> bool:
+        """Would an image on `topic` at this time be kept by the image rate limit? (A caller can
+        skip serializing one that would not.)"""
+        with self._lock:
+            last_ns = self._last_image_ns.get(topic)
+            return self._image_period_ns is not None and (
+                last_ns is None or log_time_ns - last_ns >= self._image_period_ns
+            )
+
     def message_counts(self) -> dict[str, int]:
         """Messages recorded so far, by topic (declared topics included, at 0)."""
         with self._lock:

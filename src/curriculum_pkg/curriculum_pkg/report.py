@@ -16,9 +16,12 @@ from pathlib import Path
 from curriculum_pkg.errors import GraderFault
 from curriculum_pkg.reports.safe_text import bounded, first_line
 from curriculum_pkg.reports.templating import render_markdown
+from curriculum_pkg.timing import graph_was_slow
 from curriculum_pkg.variants import bounds_lines
 
-RESULT_SCHEMA_VERSION = "1.5"  # 1.1 sandbox; 1.2 episodes[].recording; 1.3 error.kind;
+RESULT_SCHEMA_VERSION = (
+    "1.6"  # 1.6 episodes[].timing; 1.1 sandbox; 1.2 episodes[].recording; 1.3 error.kind;
+)
 # 1.4 metrics.min_worker_clearance_m and metrics.near_misses; 1.5 hidden (how hidden variants
 # were seeded: secret fingerprint, team), episodes[].hidden, metrics.unseen_reports, and a
 # spoofed episode scores 0 for task, safety and efficiency
@@ -69,6 +72,9 @@ def result_dict(result) -> dict:
                 "cut_short_in_wall_time": ep.wall_limit_hit,
                 "target_real_time_factor": a.real_time_factor,
                 "wall_s": ep.wall_s,
+                # how simulated time was paced: mode, achieved factor, ticks the simulator went
+                # on without the graph, the graph's CPU time and its wait for a CPU
+                "timing": None if ep.pacing is None else ep.pacing.as_dict(),
                 "recording": _recording(result, ep),
                 "criteria": [
                     {
@@ -210,6 +216,9 @@ def markdown(result) -> str:
                 "plot": _plot_name(ep),
                 "recording": rec["path"] if (rec := _recording(result, ep)) else None,
                 "real_time_factor": ep.real_time_factor,
+                "pacing": ep.pacing,
+                "cut_off": ep.wall_limit_hit,
+                "slow_graph": None if ep.pacing is None else graph_was_slow(ep.pacing),
                 "metrics": ep.metrics,
                 "criteria": [
                     {

@@ -219,6 +219,12 @@ class RobotProfile:
     topics: dict[str, Topic]
     physics_timestep_s: float
     control_period_s: float
+    clock_period_s: float  # /clock and due sensor data go out once per clock period
+
+    @property
+    def steps_per_tick(self) -> int:
+        """Control periods per clock tick (at least one)."""
+        return max(1, round(self.clock_period_s / self.control_period_s))
 
     @property
     def camera_vfov_rad(self) -> float:
@@ -293,4 +299,7 @@ def load_profile(name_or_path: str | os.PathLike = DEFAULT_PROFILE) -> RobotProf
         },
         physics_timestep_s=float(data["simulation"]["physics_timestep_s"]),
         control_period_s=float(data["simulation"]["control_period_s"]),
+        clock_period_s=float(
+            data["simulation"].get("clock_period_s", data["simulation"]["control_period_s"])
+        ),
     )

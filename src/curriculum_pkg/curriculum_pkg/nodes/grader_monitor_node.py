@@ -11,7 +11,10 @@ nodes) is trusted by its DDS endpoint GID, and the topics they publish become ow
 any other endpoint publishing on an owned topic is a spoofer, whatever node name it borrows. A
 publisher that appears and vanishes between two graph checks is still caught: a best-effort,
 volatile reader on each owned topic (it matches any writer) counts every publisher it ever
-matched, and more than the trusted ones is spoofing.
+matched, and more than the trusted ones is spoofing. Those readers live on a node of their own
+that no executor spins: their data is never wanted (a reader per owned topic would otherwise take
+every /clock tick and every scan through Python), and their matched events are collected when
+`spoofers()` is asked.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Callable
 from diagnostic_msgs.msg import KeyValue
 from geometry_msgs.msg import Pose, PoseArray
 from rclpy.event_handler import SubscriptionEventCallbacks
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String, UInt32
@@ -93,6 +97,9 @@ class GraderMonitor(Node):
         # Identity of the platform (see the module docstring), filled by trust_current_publishers.
         self._trusted: dict[str, dict[bytes, str]] = {}  # owned topic -> {endpoint gid: node}
         self._matched: dict[str, int] = {}  # owned topic -> publishers ever matched
+        self._watch_node = Node("rootroute_grader_watch", context=self.context)
+        self._watch_executor = SingleThreadedExecutor(context=self.context)
+        self._watch_executor.add_node(self._watch_node)
         # Best effort subscribers match both reliable and best-effort publishers.
         listen = QoSProfile(depth=50, reliability=ReliabilityPolicy.BEST_EFFORT)
         for req in required:
@@ -174,7 +181,7 @@ class GraderMonitor(Node):
             except ValueError:
                 continue
             self._matched[topic] = 0
-            self.create_subscription(
+            self._watch_node.create_subscription(
                 msg_type,
                 topic,
                 lambda _msg: None,
@@ -197,6 +204,9 @@ class GraderMonitor(Node):
     def spoofers(self) -> list[tuple[str, str]]:
         """(owned topic, the name the publisher gives) for every publisher on an owned topic that
         is not a trusted endpoint; UNIDENTIFIED for one that was matched and has gone."""
+        # Collect the watchers' matched events (and drop what data they hold: depth 1 each).
+        for _ in range(len(self._matched) + 1):
+            self._watch_executor.spin_once(timeout_sec=0.0)
         found = []
         for topic, trusted in self._trusted.items():
             named = False
@@ -209,6 +219,16 @@ class GraderMonitor(Node):
             if extra and not named:
                 found.append((topic, UNIDENTIFIED))
         return found
+
+    @property
+    def helper_nodes(self) -> tuple[Node, ...]:
+        """The monitor's other node (the identity watchers; see the module docstring)."""
+        return (self._watch_node,)
+
+    def destroy_node(self) -> None:
+        self._watch_executor.shutdown(timeout_sec=1.0)
+        self._watch_node.destroy_node()
+        super().destroy_node()
 
 
 def _fqn(info) -> str:

@@ -1,0 +1,287 @@
+"""Lockstep pacing: simulated time advances only once the node graph has caught up.
+
+At every clock tick the simulator publishes the new time, and then the sensor data due. Every
+process that reacts is woken by the kernel before `publish()` returns (a DDS write over shared
+memory or loopback UDP wakes the reader at once), and so is every process the reaction is sent
+on to. So "the graph has caught up" can be seen from outside, for any node in any language, in
+/proc: no thread of the watched processes is runnable (state R) or in uninterruptible sleep (D),
+and none has been scheduled since the look before (the third field of
+/proc/<pid>/task/<tid>/schedstat counts the times a thread got a CPU). Only then does the
+simulator go on, so what the graph sent in answer is in before the next step, however busy the
+machine is.
+
+This is the observable form of CARLA's synchronous mode (the server ticks once the client has
+answered), Webots' controller steps and Gazebo's lockstep, for arbitrary processes; nothing
+runs inside the student's process. A graph that never goes quiet (a busy loop) cannot freeze
+time: `LockstepPacer` waits at most `wall_per_sim_s` wall seconds per simulated second, then
+lets the rest of that second run without waiting, and counts those ticks (`unsynced_ticks`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+BUSY_STATES = (b"R", b"D")  # runnable / running, or uninterruptible sleep (I/O)
+POLL_MIN_S = 0.0001  # between looks while the graph is busy, at first ...
+POLL_MAX_S = 0.002  # ... and at most
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU accounting of the watched threads, from schedstat, in seconds."""
+
+    run_s: float = 0.0  # on a CPU
+    delay_s: float = 0.0  # runnable but waiting for a CPU: what a busy machine costs
+
+
+class ThreadWatch:
+    """Looks at every thread of a set of processes through /proc.
+
+    `pids` is called at each `refresh()` (processes come and go). `include_self`: watch this
+    process's other threads too (the simulator's ROS executor receives the graph's commands),
+    never the calling thread. `ignore_names`: processes that only wait for a child
+    (bubblewrap). Files stay open between looks: a pread of a /proc file reads it afresh, at a
+    third of the cost of opening it again.
+    """
+
+    def __init__(
+        self,
+        pids: Callable[[], Iterable[int]],
+        include_self: bool = True,
+        ignore_names: tuple[str, ...] = ("bwrap",),
+    ):
+        self._pids = pids
+        self._self = os.getpid() if include_self else None
+        self._ignore = {name.encode() for name in ignore_names}
+        self._ignored: dict[int, bool] = {}
+        self._files: dict[str, tuple[int, int]] = {}  # task dir -> (stat fd, schedstat fd)
+        self._order: list[tuple[int, int]] = []  # the same files, the last busy thread first
+        self._gone = CpuUse()  # what threads that have ended had used
+
+    def close(self) -> None:
+        for fds in self._files.values():
+            for fd in fds:
+                os.close(fd)
+        self._files.clear()
+        self._order = []
+
+    def _is_ignored(self, pid: int) -> bool:
+        known = self._ignored.get(pid)
+        if known is None:
+            try:
+                with open(f"/proc/{pid}/comm", "rb") as comm:
+                    known = comm.read().strip() in self._ignore
+            except OSError:
+                known = False
+            self._ignored[pid] = known
+        return known
+
+    def refresh(self) -> None:
+        """Find the watched threads again (new processes, new threads, ended ones)."""
+        me = threading.get_native_id()
+        pids = [pid for pid in self._pids() if not self._is_ignored(pid)]
+        if self._self is not None:
+            pids.append(self._self)
+        seen = set()
+        for pid in pids:
+            base = f"/proc/{pid}/task"
+            try:
+                tids = os.listdir(base)
+            except OSError:
+                continue
+            for tid in tids:
+                if pid == self._self and int(tid) == me:
+                    continue
+                task = f"{base}/{tid}"
+                seen.add(task)
+                if task not in self._files:
+                    fds = _open_task(task)
+                    if fds is not None:
+                        self._files[task] = fds
+        for task in [t for t in self._files if t not in seen]:  # ended threads
+            for fd in self._files.pop(task):
+                os.close(fd)
+        self._order = list(self._files.values())
+
+    @property
+    def thread_count(self) -> int:
+        return len(self._files)
+
+    def _busy(self) -> bool:
+        order = self._order
+        for i, (stat_fd, _) in enumerate(order):
+            try:
+                stat = os.pread(stat_fd, 512, 0)
+            except OSError:
+                continue  # ended: not busy
+            # "tid (comm) S ...": the name may hold spaces and parentheses; the state follows
+            # the last ')'.
+            cut = stat.rfind(b")")
+            if cut >= 0 and stat[cut + 2 : cut + 3] in BUSY_STATES:
+                if i:  # look at it first next time: it is likely still busy
+                    order.insert(0, order.pop(i))
+                return True
+        return False
+
+    def _schedule_counts(self) -> list[int]:
+        counts = []
+        for _, sched_fd in self._files.values():
+            try:
+                counts.append(int(os.pread(sched_fd, 128, 0).split()[2]))
+            except (OSError, IndexError, ValueError):
+                counts.append(-1)
+        return counts
+
+    def wait_quiet(self, deadline: float) -> bool:
+        """Wait until no watched thread is busy, then check that none got a CPU while it looked
+        (a thread woken during the look has been scheduled, or its waker has). Returns False if
+        `deadline` (time.monotonic()) came first. Threads found by the last `refresh()`."""
+        pause = POLL_MIN_S
+        while True:
+            if not self._busy():
+                counts = self._schedule_counts()
+                if not self._busy() and self._schedule_counts() == counts:
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(pause)
+            # Looking costs CPU the graph could use: look less often the longer it works.
+            pause = min(pause * 1.5, POLL_MAX_S)
+
+    def cpu_use(self) -> CpuUse:
+        """CPU use of the watched threads so far (ended ones included, as last seen)."""
+        self.refresh()
+        run = delay = 0
+        for _, sched_fd in self._order:
+            try:
+                fields = os.pread(sched_fd, 128, 0).split()
+                run += int(fields[0])
+                delay += int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+        return CpuUse(run / 1e9, delay / 1e9)
+
+
+def _open_task(task: str) -> tuple[int, int] | None:
+    try:
+        stat_fd = os.open(f"{task}/stat", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return stat_fd, os.open(f"{task}/schedstat", os.O_RDONLY)
+    except OSError:
+        os.close(stat_fd)
+        return None
+
+
+@dataclass(frozen=True)
+class PacingReport:
+    """How an episode was paced: what result.json and the report show."""
+
+    mode: str  # "lockstep" or "fixed"
+    real_time_factor: float  # achieved: simulated seconds per wall second
+    max_real_time_factor: float  # the ceiling (lockstep) or the target (fixed); 0 = none
+    wall_s: float
+    ticks: int = 0
+    unsynced_ticks: int = 0  # lockstep: ticks run without waiting (wall budget spent)
+    waited_s: float = 0.0  # lockstep: wall time spent waiting for the graph
+    graph_cpu_s: float = 0.0  # CPU time the watched processes used
+    graph_cpu_wait_s: float = 0.0  # time they were ready to run but had no CPU
+
+    def as_dict(self) -> dict:
+        return {
+            "mode": self.mode,
+            "real_time_factor": round(self.real_time_factor, 2),
+            "max_real_time_factor": self.max_real_time_factor,
+            "wall_s": round(self.wall_s, 2),
+            "ticks": self.ticks,
+            "unsynced_ticks": self.unsynced_ticks,
+            "waited_s": round(self.waited_s, 2),
+            "graph_cpu_s": round(self.graph_cpu_s, 2),
+            "graph_cpu_wait_s": round(self.graph_cpu_wait_s, 2),
+        }
+
+
+class LockstepPacer:
+    """Paces the simulator's tick loop in lockstep with the graph `watch` looks at.
+
+    `settle()` waits for the graph (the bridge calls it between the steps of one tick);
+    `wait_until()` ends a tick. `wall_per_sim_s`: the most wall time the graph may keep one
+    simulated second waiting; past it the rest of that second runs without waiting, so no node
+    can freeze time. `max_real_time_factor` > 0 caps the speed, for assignments that want
+    "real" timing.
+    """
+
+    mode = "lockstep"
+
+    def __init__(
+        self,
+        watch: ThreadWatch,
+        sim_start_s: float = 0.0,
+        wall_per_sim_s: float = 5.0,
+        max_real_time_factor: float = 0.0,
+    ):
+        self.watch = watch
+        self.wall_per_sim_s = wall_per_sim_s
+        self.max_real_time_factor = max_real_time_factor
+        self._wall0 = time.monotonic()
+        self._sim0 = self._sim_now = sim_start_s
+        self._second = 0
+        self._budget_left_s = wall_per_sim_s
+        self._synced = True  # this tick so far
+        self.ticks = 0
+        self.unsynced_ticks = 0
+        self.waited_s = 0.0
+        self._cpu0 = watch.cpu_use()
+
+    def settle(self) -> None:
+        """Wait until the graph has caught up, within this simulated second's wall budget."""
+        if self._budget_left_s <= 0:
+            self._synced = False
+            return
+        t0 = time.monotonic()
+        if not self.watch.wait_quiet(t0 + self._budget_left_s):
+            self._synced = False
+        waited = time.monotonic() - t0
+        self._budget_left_s -= waited
+        self.waited_s += waited
+
+    def wait_until(self, sim_time_s: float) -> None:
+        """End the tick at `sim_time_s`: settle, keep to the ceiling, prepare the next tick."""
+        self.settle()
+        self._sim_now = sim_time_s
+        self.ticks += 1
+        self.unsynced_ticks += not self._synced
+        self._synced = True
+        second = int(sim_time_s - self._sim0)
+        if second != self._second:
+            self._second, self._budget_left_s = second, self.wall_per_sim_s
+        if self.max_real_time_factor > 0:
+            due = self._wall0 + (sim_time_s - self._sim0) / self.max_real_time_factor
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        self.watch.refresh()  # once a tick: new threads and processes are watched from now on
+
+    @property
+    def achieved_factor(self) -> float:
+        wall = time.monotonic() - self._wall0
+        return (self._sim_now - self._sim0) / wall if wall > 0 else 0.0
+
+    def report(self) -> PacingReport:
+        cpu = self.watch.cpu_use()
+        return PacingReport(
+            mode=self.mode,
+            real_time_factor=self.achieved_factor,
+            max_real_time_factor=self.max_real_time_factor,
+            wall_s=time.monotonic() - self._wall0,
+            ticks=self.ticks,
+            unsynced_ticks=self.unsynced_ticks,
+            waited_s=self.waited_s,
+            graph_cpu_s=max(0.0, cpu.run_s - self._cpu0.run_s),
+            graph_cpu_wait_s=max(0.0, cpu.delay_s - self._cpu0.delay_s),
+        )
