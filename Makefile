@@ -69,6 +69,7 @@ bench: setup
 	$(PY) benchmarks/bench_mux.py
 	$(PY) benchmarks/bench_messages.py
 	$(PY) benchmarks/bench_grading.py
+	$(PY) benchmarks/bench_determinism.py
 
 # Re-pin after editing requirements.txt: resolves in a scratch venv and rewrites constraints.txt.
 constraints:

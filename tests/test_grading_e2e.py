@@ -36,8 +36,15 @@ def test_reference_solution_passes_every_variant(tmp_path, assignment_dir, gradi
     for ep in result.episodes:
         assert ep.metrics.completed and not ep.metrics.collisions and ep.metrics.keep_out_s == 0
     report = json.loads((tmp_path / "out/result.json").read_text())
-    assert report["schema_version"] == "1.5" and report["passed"] is True
-    assert (tmp_path / "out/report.md").read_text().count("100.0") >= 1
+    assert report["schema_version"] == "1.6" and report["passed"] is True
+    # Graded in lockstep: the simulator waited for the graph at every tick, never went on
+    # without it, and says so in both languages.
+    for ep_json in report["episodes"]:
+        timing = ep_json["timing"]
+        assert timing["mode"] == "lockstep" and timing["unsynced_ticks"] == 0
+        assert timing["ticks"] > 100 and timing["graph_cpu_s"] > 0
+    report_md = (tmp_path / "out/report.md").read_text()
+    assert report_md.count("100.0") >= 1 and "lockstep" in report_md and "시간 진행" in report_md
     assert (tmp_path / "out/trajectory_banwol_plating_01_v0.png").stat().st_size > 1000
     # Every episode is recorded as a ROS 2 bag (MCAP), the student's commands included.
     for ep_json in report["episodes"]:

@@ -659,6 +659,10 @@ def run_batch(
             conn.close()
 
 
+MACHINE_FAULT = "machine"  # error location of an episode the machine could not run fairly
+MACHINE_RETRIES = 2  # regrades of one submission after machine faults, in one batch
+
+
 def _run_locked(
     conn, submissions, assignment, out_dir, workers, force, progress, hidden=None, bar=None
 ) -> BatchSummary:
@@ -685,6 +689,7 @@ def _run_locked(
     timeout_s = worker_timeout_s(assignment)
     total, finished = len(queue), 0
     graded, failed, running = [], [], []
+    retries: dict[str, int] = {}  # regrades after a machine fault, per submission
     interrupted = False
     try:
         while queue or running:
@@ -705,11 +710,28 @@ def _run_locked(
                 running.remove(worker)
                 finished += 1
                 data = _record(conn, worker, out_dir, timed_out, timeout_s)
+                sub_id = worker.submission_id
+                row = conn.execute(
+                    "SELECT error_en, error_location FROM submissions WHERE id = ?", (sub_id,)
+                ).fetchone()
+                if (
+                    data is None
+                    and row["error_location"] == MACHINE_FAULT
+                    and retries.get(sub_id, 0) < MACHINE_RETRIES
+                ):
+                    # The machine could not run an episode fairly (timing.py): no verdict on
+                    # the student, so grade again, once the others are through.
+                    retries[sub_id] = retries.get(sub_id, 0) + 1
+                    queue.append(sub_id)
+                    total += 1
+                    progress(
+                        f"  [{finished}/{total}] {sub_id}: 다시 채점 / regrading: 채점 컴퓨터가 "
+                        "너무 바빠 공정하게 채점하지 못했습니다 / the machine was too busy to "
+                        "grade it fairly"
+                    )
+                    continue  # not done yet: the bar waits for it
                 if data is None:
                     failed.append(worker.submission_id)
-                    row = conn.execute(
-                        "SELECT error_en FROM submissions WHERE id = ?", (worker.submission_id,)
-                    ).fetchone()
                     progress(
                         f"  [{finished}/{total}] {worker.submission_id}: 채점 실패 / grading "
                         f"failed: {first_line(row['error_en'])}"

@@ -64,7 +64,7 @@ FLOOD_RATE_HZ = (
     150.0  # a required topic faster than this (sim time) floods; controllers need <= 100
 )
 FLOOD_CHECK_STEPS = 300  # ... checked every 3 s of sim time, so a flood ends the episode early
-DISCOVERY_SETTLE_S = 0.3  # after the grader's endpoints have matched, for the nodes' own
+DISCOVERY_SETTLE_S = 0.5  # after the grader's endpoints matched, for the nodes' own matches
 CLOCK_CHANNEL_PREFIX = "/rootroute/clock_"  # + the process's place in the graph
 PLATFORM_SETTLE_S = (
     0.5  # after the platform's required topics appear, for the rest of its endpoints
@@ -218,6 +218,7 @@ class EpisodeRun:
         self.episode: SimEpisode | None = None
         self.judge: EpisodeJudge | None = None
         self._crashed: list[NodeProcess] = []
+        self.watch: ThreadWatch | None = None
         self._flooded: list[SubmissionError] = []
         self._done_at: float | None = None
         self._steps = 0
@@ -302,6 +303,13 @@ class EpisodeRun:
         for spec in self.ctx.installed.nodes:
             if not self._provided(spec):
                 self.procs.append(self._start(spec))
+        procs = self.procs
+
+        def pids() -> list[int]:
+            return [pid for p in procs for pid in (p.popen.pid, *p.descendants)]
+
+        track_descendants(procs)
+        self.watch = ThreadWatch(pids)  # every process of the graph (see sim_pkg.lockstep)
 
     def check_graph(self) -> None:
         """Wait (wall time) until every required interface shows up, a node dies, or time runs out."""
@@ -314,13 +322,7 @@ class EpisodeRun:
             if all(f.ok for f in findings):
                 break
             time.sleep(0.2)
-        # Discovery finishes in wall time: wait until the grader's endpoints have matched the
-        # graph's (then the nodes hear the mission and the clock from the first tick on), and
-        # a moment more for the nodes' matches with each other.
-        while self.episode.unmatched() and time.monotonic() < deadline:
-            self._raise_if_exited("at start-up", "시작하자마자")
-            time.sleep(0.05)
-        time.sleep(DISCOVERY_SETTLE_S)
+        self._wait_for_discovery(deadline)
         for spec in self.ctx.installed.nodes:
             if spec.platform and not spec.in_launch_file:
                 findings.append(
@@ -358,12 +360,21 @@ class EpisodeRun:
         if self._flooded:
             raise self._flooded[0]
         self.result.pacing = pacer.report()
-        if isinstance(pacer, LockstepPacer):
-            pacer.watch.close()
         self.result.real_time_factor = round(self.result.pacing.real_time_factor, 2)
         unfair = unfair_reason(self.result.pacing, self.result.wall_limit_hit)
         if unfair is not None:  # the machine's fault, not the student's: no score, grade again
             raise GraderFault("machine", *unfair)
+
+    def _wait_for_discovery(self, deadline: float) -> None:
+        """DDS discovery runs in wall time, and a busy machine slows it down. Before the first
+        tick, wait until the grader's endpoints have matched the graph's (the nodes hear the
+        mission and the clock), then a while longer for the nodes' matches with each other,
+        which the grader cannot see: longer when the nodes had to wait for a CPU."""
+        while self.episode.unmatched() and time.monotonic() < deadline:
+            self._raise_if_exited("at start-up", "시작하자마자")
+            time.sleep(0.05)
+        self.watch.settle_for(DISCOVERY_SETTLE_S, deadline)
+        self._raise_if_exited("at start-up", "시작하자마자")
 
     def _pacer(self, sim_start_s: float) -> Pacer | LockstepPacer:
         """The timing policy: lockstep with every process of the graph (the platform's nodes
@@ -371,14 +382,7 @@ class EpisodeRun:
         a = self.ctx.assignment
         if a.pacing == "fixed":
             return Pacer(a.real_time_factor, sim_start_s)
-        procs = self.procs
-
-        def pids() -> list[int]:
-            return [pid for p in procs for pid in (p.popen.pid, *p.descendants)]
-
-        return LockstepPacer(
-            ThreadWatch(pids), sim_start_s, a.wall_per_sim_s, a.max_real_time_factor
-        )
+        return LockstepPacer(self.watch, sim_start_s, a.wall_per_sim_s, a.max_real_time_factor)
 
     def judge_episode(self) -> None:
         ctx, monitor, result = self.ctx, self.episode.monitor, self.result
@@ -412,6 +416,8 @@ class EpisodeRun:
         )
 
     def tear_down(self) -> None:
+        if self.watch is not None:
+            self.watch.close()
         kill_all(self.procs, self.ctx.run_id)
         if self.episode is not None:
             self.episode.close()

@@ -60,7 +60,8 @@ class ThreadWatch:
         self._ignored: dict[int, bool] = {}
         self._files: dict[str, tuple[int, int]] = {}  # task dir -> (stat fd, schedstat fd)
         self._order: list[tuple[int, int]] = []  # the same files, the last busy thread first
-        self._gone = CpuUse()  # what threads that have ended had used
+        self._last_use: dict[str, tuple[int, int]] = {}  # task dir -> (run, delay) ns last read
+        self._gone = (0, 0)  # what threads that have ended had used when last read (ns)
 
     def close(self) -> None:
         for fds in self._files.values():
@@ -105,6 +106,8 @@ class ThreadWatch:
         for task in [t for t in self._files if t not in seen]:  # ended threads
             for fd in self._files.pop(task):
                 os.close(fd)
+            run, delay = self._last_use.pop(task, (0, 0))
+            self._gone = (self._gone[0] + run, self._gone[1] + delay)
         self._order = list(self._files.values())
 
     @property
@@ -152,17 +155,32 @@ class ThreadWatch:
             # Looking costs CPU the graph could use: look less often the longer it works.
             pause = min(pause * 1.5, POLL_MAX_S)
 
+    def settle_for(self, window_s: float, deadline: float) -> None:
+        """Let the graph run for `window_s` of time it did not spend waiting for a CPU (on a
+        busy machine that takes longer), or until `deadline`. For work done in wall time that
+        cannot be seen finishing, such as DDS discovery between two of the graph's processes
+        (their background threads never fall quiet for long)."""
+        start, waited0 = time.monotonic(), self.cpu_use().delay_s
+        while time.monotonic() < deadline:
+            time.sleep(window_s / 4)
+            waited = self.cpu_use().delay_s - waited0
+            if time.monotonic() - start >= window_s + waited:
+                return
+
     def cpu_use(self) -> CpuUse:
-        """CPU use of the watched threads so far (ended ones included, as last seen)."""
+        """CPU use of the watched threads so far; a thread that has ended counts with what it
+        had used when this was last asked."""
         self.refresh()
-        run = delay = 0
-        for _, sched_fd in self._order:
+        run, delay = self._gone
+        for task, (_, sched_fd) in self._files.items():
             try:
                 fields = os.pread(sched_fd, 128, 0).split()
-                run += int(fields[0])
-                delay += int(fields[1])
+                use = (int(fields[0]), int(fields[1]))
             except (OSError, IndexError, ValueError):
-                continue
+                use = self._last_use.get(task, (0, 0))
+            self._last_use[task] = use
+            run += use[0]
+            delay += use[1]
         return CpuUse(run / 1e9, delay / 1e9)
 
 
