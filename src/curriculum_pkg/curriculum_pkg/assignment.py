@@ -8,6 +8,7 @@ from pathlib import Path
 
 from curriculum_pkg.errors import AssignmentError
 from curriculum_pkg.scenario import Scenario, load_scenario
+from curriculum_pkg.timing import wall_ceiling_s
 from sim_pkg.errors import LocatedError
 from sim_pkg.yamlio import load_yaml, validate
 
@@ -15,7 +16,6 @@ ASSIGNMENT_DIR = Path(__file__).resolve().parents[1] / "assignments"
 RUBRIC_KEYS = ("graph", "task", "safety", "efficiency")
 
 PACING_MODES = ("lockstep", "fixed")
-WALL_TIME_MARGIN = 4.0  # fixed pacing: an episode may take 4x its nominal wall time, plus a minute
 _TEXT = {"type": "object", "required": ["ko", "en"]}
 _TOPIC = {
     "type": "object",
@@ -230,11 +230,8 @@ class Assignment:
     wall_per_sim_s: float = 5.0  # lockstep: the most wall time the graph may hold a sim second
 
     def wall_ceiling_s(self, sim_s: float) -> float:
-        """The most wall time `sim_s` simulated seconds may take before the episode is cut off:
-        the timing policy's backstop (a fair run never gets near it)."""
-        if self.pacing == "fixed":
-            return sim_s / self.real_time_factor * WALL_TIME_MARGIN + 60.0
-        return sim_s * self.wall_per_sim_s + 60.0
+        """The most wall time `sim_s` simulated seconds may take (curriculum_pkg.timing)."""
+        return wall_ceiling_s(self.pacing, self.real_time_factor, self.wall_per_sim_s, sim_s)
 
 
 def resolve_assignment_path(name_or_path: str | Path) -> Path:

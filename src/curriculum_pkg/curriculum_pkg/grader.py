@@ -51,10 +51,9 @@ from curriculum_pkg.submission import (
     InstalledSubmission,
     install_submission,
 )
-from curriculum_pkg.timing import unfair_reason
+from curriculum_pkg.timing import make_pacer, unfair_reason
 from sim_pkg.domain import DomainLease, lease_domain
-from sim_pkg.lockstep import LockstepPacer, PacingReport, ThreadWatch
-from sim_pkg.pacing import Pacer
+from sim_pkg.lockstep import PacingReport, ThreadWatch
 from sim_pkg.profile import RobotProfile, load_profile
 from sim_pkg.world import SimWorld
 
@@ -340,8 +339,9 @@ class EpisodeRun:
 
     def run(self) -> None:
         """Step the simulator to the time limit (or until the job is done), judging every step,
-        paced by the assignment's policy (see `_pacer`)."""
-        world = self.episode.world
+        paced by the assignment's policy (curriculum_pkg.timing: lockstep with every process of
+        the graph, the platform's nodes too, or a fixed real-time factor)."""
+        world, a = self.episode.world, self.ctx.assignment
         self.judge = EpisodeJudge(self.scenario, self.scenario.world)
         self._start_s = world.time_s
         self._wall_limit_s = self.ctx.assignment.wall_ceiling_s(self.scenario.time_limit_s)
@@ -352,7 +352,14 @@ class EpisodeRun:
             self._start_s + self.scenario.time_limit_s,
             should_stop=self._should_stop,
             on_step=self._on_step,
-            pacer=self._pacer(world.time_s),
+            pacer=make_pacer(
+                a.pacing,
+                a.real_time_factor,
+                a.max_real_time_factor,
+                a.wall_per_sim_s,
+                self.watch,
+                world.time_s,
+            ),
         )
         self._check_spoofers()  # a last look: nothing published at the very end goes unseen
         if self._crashed:
@@ -375,14 +382,6 @@ class EpisodeRun:
             time.sleep(0.05)
         self.watch.settle_for(DISCOVERY_SETTLE_S, deadline)
         self._raise_if_exited("at start-up", "시작하자마자")
-
-    def _pacer(self, sim_start_s: float) -> Pacer | LockstepPacer:
-        """The timing policy: lockstep with every process of the graph (the platform's nodes
-        too) unless the assignment asks for a fixed real-time factor."""
-        a = self.ctx.assignment
-        if a.pacing == "fixed":
-            return Pacer(a.real_time_factor, sim_start_s)
-        return LockstepPacer(self.watch, sim_start_s, a.wall_per_sim_s, a.max_real_time_factor)
 
     def judge_episode(self) -> None:
         ctx, monitor, result = self.ctx, self.episode.monitor, self.result

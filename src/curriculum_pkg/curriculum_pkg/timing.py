@@ -1,4 +1,5 @@
-"""Was an episode run fairly? The grader's verdict on its own timing (ROS-free).
+"""The grader's timing policy in one place: how an episode is paced, how long it may take in wall
+time, and whether it was run fairly (ROS-free).
 
 Lockstep pacing (sim_pkg.lockstep) makes an episode independent of the machine's load: the
 simulator waits for the graph. It stops waiting only when the graph holds one simulated second
@@ -13,9 +14,35 @@ With a fixed real-time factor, an episode is fair only if the machine kept to th
 
 from __future__ import annotations
 
-from sim_pkg.lockstep import PacingReport
+from sim_pkg.lockstep import LockstepPacer, PacingReport, ThreadWatch
+from sim_pkg.pacing import Pacer
 
 FIXED_FAIR_FRACTION = 0.8  # fixed pacing: the least share of the target factor that is fair
+WALL_TIME_MARGIN = 4.0  # fixed pacing: an episode may take 4x its nominal wall time, plus a minute
+
+
+def make_pacer(
+    pacing: str,
+    real_time_factor: float,
+    max_real_time_factor: float,
+    wall_per_sim_s: float,
+    watch: ThreadWatch,
+    sim_start_s: float,
+) -> Pacer | LockstepPacer:
+    """Lockstep with every process `watch` sees (the default), or a fixed real-time factor."""
+    if pacing == "fixed":
+        return Pacer(real_time_factor, sim_start_s)
+    return LockstepPacer(watch, sim_start_s, wall_per_sim_s, max_real_time_factor)
+
+
+def wall_ceiling_s(
+    pacing: str, real_time_factor: float, wall_per_sim_s: float, sim_s: float
+) -> float:
+    """The most wall time `sim_s` simulated seconds may take before an episode is cut off: a
+    backstop that a fair run never gets near."""
+    if pacing == "fixed":
+        return sim_s / real_time_factor * WALL_TIME_MARGIN + 60.0
+    return sim_s * wall_per_sim_s + 60.0
 
 
 def unfair_reason(pacing: PacingReport, wall_limit_hit: bool) -> tuple[str, str] | None:
