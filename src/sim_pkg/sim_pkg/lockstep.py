@@ -28,6 +28,7 @@ from dataclasses import dataclass
 BUSY_STATES = (b"R", b"D")  # runnable / running, or uninterruptible sleep (I/O)
 POLL_MIN_S = 0.0001  # between looks while the graph is busy, at first ...
 POLL_MAX_S = 0.002  # ... and at most
+SETTLE_STRETCH_MAX = 10  # settle_for: a window stretches to at most this many times its length
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,9 @@ class ThreadWatch:
         start, waited0 = time.monotonic(), self.cpu_use().delay_s
         while time.monotonic() < deadline:
             time.sleep(window_s / 4)
-            waited = self.cpu_use().delay_s - waited0
+            # Summed over threads, the wait can exceed the wall time: capped, so a busy machine
+            # stretches the window but never without end.
+            waited = min(self.cpu_use().delay_s - waited0, SETTLE_STRETCH_MAX * window_s)
             if time.monotonic() - start >= window_s + waited:
                 return
 
