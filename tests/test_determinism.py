@@ -5,7 +5,6 @@ and a batch whose machine cannot keep a fixed real-time factor. The full table, 
 assignment at -j 1, -j 2 and under a hog, is benchmarks/bench_determinism.py.
 """
 
-import dataclasses
 import json
 import multiprocessing
 import shutil
@@ -13,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 from mcap.reader import make_reader
 
 from curriculum_pkg.assignment import load_assignment
@@ -53,13 +53,13 @@ def commands(bag: Path) -> list[tuple[int, bytes]]:
         ]
 
 
-def test_three_gradings_under_a_cpu_hog_are_the_same_tick_for_tick(
-    cpu_hog, quick_assignment, tmp_path
-):
+def test_three_gradings_under_a_cpu_hog_get_the_same_score(cpu_hog, quick_assignment, tmp_path):
     """The simulator waits for the graph at every tick, and each process gets the time in
-    turn: not only the score but every command the robot received is the same, at the same
-    simulated time, however the hog and the two cores share out the machine."""
-    runs = []
+    turn: however the hog and the two cores share out the machine, the score is the same, the
+    simulator never had to go on without the graph, and it never waited in vain for a CPU the
+    graph did not get. (Tick for tick identity with a probe node: src/sim_pkg/test/
+    test_lockstep.py; here a late DDS match at start-up can still shift a run by a few ticks.)"""
+    scores = []
     for i in range(3):
         result = grade(
             PLATING.reference_dir, quick_assignment, tmp_path / f"run{i}", progress=lambda _m: None
@@ -67,18 +67,12 @@ def test_three_gradings_under_a_cpu_hog_are_the_same_tick_for_tick(
         assert result.error is None, result.error.bilingual()
         (episode,) = result.episodes
         assert episode.pacing.mode == "lockstep" and episode.pacing.unsynced_ticks == 0
-        runs.append(
-            (
-                result.points,
-                episode.pacing.ticks,
-                episode.metrics.sim_time_s,
-                commands(tmp_path / f"run{i}" / "recordings" / "banwol_plating_01_v0.mcap"),
-            )
+        assert episode.pacing.graph_cpu_wait_s > 0  # the hog really competed for the CPUs
+        assert (
+            len(commands(tmp_path / f"run{i}" / "recordings" / "banwol_plating_01_v0.mcap")) > 100
         )
-    scores = [r[0] for r in runs]
-    assert max(scores) - min(scores) <= 1.0 and scores[0] >= 90
-    assert runs[0][1:3] == runs[1][1:3] == runs[2][1:3]  # ticks and simulated time
-    assert len(runs[0][3]) > 100 and runs[0][3] == runs[1][3] == runs[2][3]
+        scores.append(result.points)
+    assert max(scores) - min(scores) <= 1.0 and min(scores) >= 90
 
 
 def test_an_episode_the_machine_cannot_run_fairly_is_regraded_never_scored(
@@ -86,7 +80,12 @@ def test_an_episode_the_machine_cannot_run_fairly_is_regraded_never_scored(
 ):
     """Fixed pacing at a factor no machine keeps: the episode is not scored as the student's
     timeout but reported as the machine's fault, and the batch grades it again."""
-    impossible = dataclasses.replace(quick_assignment, pacing="fixed", real_time_factor=50.0)
+    # A file of its own: the batch's workers load the assignment from its path.
+    data = yaml.safe_load(Path(quick_assignment.path).read_text())
+    data.update(pacing="fixed", real_time_factor=50.0)
+    (tmp_path / "impossible.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    impossible = load_assignment(tmp_path / "impossible.yaml")
+    assert impossible.pacing == "fixed"
     result = grade(PLATING.reference_dir, impossible, tmp_path / "one", progress=lambda _m: None)
     assert result.error is not None and result.error.location == "machine"
     assert "real-time factor" in result.error.en and "실시간 배속" in result.error.ko
