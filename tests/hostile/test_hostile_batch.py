@@ -42,6 +42,8 @@ class Attack:
     edits: tuple[tuple[str, str], ...]  # (text of the starter's node, what it becomes)
     error: str | None  # a fragment of the located English error, None: graded without one
     max_points: float = 20.0  # the starter's graph points at most: no attack earns task points
+    spoofs: str | None = None  # a topic prefix the grader must name the attack's publisher on
+    holds_time: bool = False  # the attack holds the lockstep clock: unsynced ticks, reported
 
 
 def after(anchor: str, code: str) -> tuple[str, str]:
@@ -126,6 +128,44 @@ ATTACKS = {
         ),
         None,
     ),
+    # Lockstep sends each node process the time on a clock channel of its own: send the other
+    # processes (the safety mux) a time far ahead, so that their watchdogs and timers misfire.
+    "clock_spoof": Attack(
+        (
+            after(
+                TIMER,
+                "\n        from rosgraph_msgs.msg import Clock\n"
+                "        self.clock_pubs = {}\n"
+                "        def spoof():\n"
+                "            for topic, _types in self.get_topic_names_and_types():\n"
+                "                if topic.startswith('/rootroute/clock_') and topic not in "
+                "self.clock_pubs:\n"
+                "                    self.clock_pubs[topic] = self.create_publisher(Clock, topic, 10)\n"
+                "            for pub in self.clock_pubs.values():\n"
+                "                msg = Clock()\n"
+                "                msg.clock.sec = 10**6\n"
+                "                pub.publish(msg)\n"
+                "        self.create_timer(0.2, spoof)",
+            ),
+        ),
+        None,
+        spoofs="/rootroute/clock_",
+    ),
+    # A busy loop in a callback holds the lockstep clock: bounded by wall_per_sim_s, then the
+    # rest of each simulated second runs without waiting, and the report says so.
+    "freeze_time": Attack(
+        (
+            after(
+                CONTROL,
+                "        import time as _t\n"
+                "        _end = _t.monotonic() + 0.6\n"
+                "        while _t.monotonic() < _end:\n"
+                "            pass\n",
+            ),
+        ),
+        None,
+        holds_time=True,
+    ),
     "log_injection": Attack(
         (
             after(
@@ -201,6 +241,16 @@ def test_each_attack_is_contained_and_scored_as_the_rubric_says(hostile_class, n
     result = json.loads((out / row["result_json"]).read_text())
     assert row["points"] <= attack.max_points
     assert not result["passed"]
+    (episode,) = result["episodes"]
+    if attack.spoofs:
+        assert any(s["topic"].startswith(attack.spoofs) for s in episode["spoofed"])
+    if attack.holds_time:
+        timing = episode["timing"]
+        assert timing["mode"] == "lockstep" and timing["unsynced_ticks"] > 0
+        # at most wall_per_sim_s (5 s) of wall time per simulated second, plus slack
+        assert timing["wall_s"] <= 6.0 * episode["metrics"]["sim_time_s"] + 5.0
+        report = (out / row["result_json"]).with_name("report.md").read_text()
+        assert "held the simulator up" in report and "시뮬레이터를 붙잡음" in report
     if attack.error is None:
         assert result["error"] is None, result["error"]
         return
