@@ -41,13 +41,13 @@ from ikpy.chain import Chain
 from ikpy.link import OriginLink, URDFLink
 from tables import format_table  # benchmarks/tables.py, next to this script
 
+from common_pkg.profile import load_profile
 from planning_pkg.arm_kinematics import (
     ArmGeometry,
     forward_kinematics,
     inverse_kinematics,
     inverse_kinematics_batch,
 )
-from sim_pkg.profile import load_profile
 
 GOAL_SPEEDUP = 100.0
 POSITION_TOL_M = 1e-3

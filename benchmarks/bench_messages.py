@@ -42,12 +42,12 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, LaserScan
 from tables import format_table  # benchmarks/tables.py, next to this script
 
+from common_pkg.profile import load_profile
+from common_pkg.worldspec import load_world
 from sim_pkg.dds import use_camera_transport
 from sim_pkg.domain import lease_domain
 from sim_pkg.nodes.bridge_node import SimBridge, run_paced, sim_stamp, spin_in_background
-from sim_pkg.profile import load_profile
 from sim_pkg.world import SimWorld
-from sim_pkg.worldspec import load_world
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = REPO_ROOT / "src/curriculum_pkg/scenarios/banwol_plating_01.yaml"

@@ -73,11 +73,11 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 import cv2
 import numpy as np
 
+from common_pkg.profile import load_profile
+from common_pkg.worldspec import Pose2D, load_world
 from perception_pkg.markers import MarkerDetector
 from sim_pkg.dds import use_camera_transport
-from sim_pkg.profile import load_profile
 from sim_pkg.world import SimWorld
-from sim_pkg.worldspec import Pose2D, load_world
 
 SCENARIO = (
     Path(__file__).resolve().parents[1] / "src/curriculum_pkg/scenarios/banwol_plating_01.yaml"

@@ -37,9 +37,9 @@ from pathlib import Path
 import mujoco
 from tables import format_table  # benchmarks/tables.py, next to this script
 
-from sim_pkg.profile import RobotProfile, load_profile
+from common_pkg.profile import RobotProfile, load_profile
+from common_pkg.worldspec import load_world
 from sim_pkg.world import SimWorld
-from sim_pkg.worldspec import load_world
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCENARIO_PATH = REPO_ROOT / "src" / "curriculum_pkg" / "scenarios" / "banwol_plating_01.yaml"

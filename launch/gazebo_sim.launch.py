@@ -51,8 +51,8 @@ SPAWN_Z_M = 0.01  # as ROBOTIS's spawn_turtlebot3.launch.py: just above the floo
 
 def prepare_world(scenario, world_dir):
     """Write the scenario's Gazebo world; return (world file, world name, robot start pose)."""
+    from common_pkg.worldspec import load_world
     from sim_pkg.sdf import world_name_for, write_sdf_world
-    from sim_pkg.worldspec import load_world
 
     name = world_name_for(scenario)
     world_dir = world_dir or os.path.join(tempfile.gettempdir(), "rootroute_gazebo", name)

@@ -36,7 +36,7 @@ def test_reference_solution_passes_every_variant(tmp_path, assignment_dir, gradi
     for ep in result.episodes:
         assert ep.metrics.completed and not ep.metrics.collisions and ep.metrics.keep_out_s == 0
     report = json.loads((tmp_path / "out/result.json").read_text())
-    assert report["schema_version"] == "1.6" and report["passed"] is True
+    assert report["schema_version"] == "1.7" and report["passed"] is True
     # Graded in lockstep: the simulator waited for the graph at every tick, never went on
     # without it, and says so in both languages.
     for ep_json in report["episodes"]:

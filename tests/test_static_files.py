@@ -199,7 +199,7 @@ def test_gazebo_launch_default_scenario_and_bridge_config_are_in_the_repo():
 
 
 def test_gazebo_launch_writes_the_scenario_world_and_reads_its_start_pose(tmp_path):
-    from sim_pkg.worldspec import load_world
+    from common_pkg.worldspec import load_world
 
     prepare_world = _function(GAZEBO_LAUNCH, "prepare_world")
     scenario = REPO / "src/curriculum_pkg/scenarios/banwol_plating_01.yaml"
@@ -280,7 +280,7 @@ def test_bridge_config_pairs_are_conversions_ros_gz_bridge_supports():
 
 
 def test_bridge_config_carries_the_robot_profile_topics_with_its_cmd_vel_type():
-    from sim_pkg.profile import load_profile
+    from common_pkg.profile import load_profile
 
     profile = load_profile()
     by_topic = {e["ros_topic_name"]: e for e in _bridge_entries()}
@@ -366,8 +366,9 @@ def test_dockerfile_downloads_nothing_with_curl_wget_or_add_url(path):
 # --- src/*_pkg: ament_python packages -------------------------------------------------------------
 
 
-def test_repository_has_the_five_packages_of_the_design():
+def test_repository_has_the_five_packages_of_the_design_and_their_shared_common_pkg():
     assert [p.name for p in PACKAGES] == [
+        "common_pkg",
         "curriculum_pkg",
         "perception_pkg",
         "planning_pkg",

@@ -1,6 +1,24 @@
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 package_name = "curriculum_pkg"
+
+
+def data_tree(source: str, dest: str) -> list[tuple[str, list[str]]]:
+    """data_files entries that install every file under `source` below `dest`, keeping the tree.
+
+    The scenario library and the assignments (starter and reference packages included) are data:
+    colcon installs them as share/curriculum_pkg/..., found there through the ament index.
+    """
+    folders: dict[str, list[str]] = {}
+    for path in sorted(Path(source).rglob("*")):
+        skipped = any(p == "__pycache__" or p.endswith(".egg-info") for p in path.parts)
+        if path.is_file() and not skipped:
+            folder = Path(dest) / path.parent.relative_to(source)
+            folders.setdefault(folder.as_posix(), []).append(path.as_posix())
+    return list(folders.items())
+
 
 setup(
     name=package_name,
@@ -10,6 +28,8 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
+        *data_tree("scenarios", f"share/{package_name}/scenarios"),
+        *data_tree("assignments", f"share/{package_name}/assignments"),
     ],
     install_requires=["setuptools"],
     zip_safe=True,

@@ -6,6 +6,8 @@ setup(
     name=package_name,
     version="0.1.0",
     packages=find_packages(exclude=["test"]),
+    # The live view's page (sim_pkg/liveview/static): served from the installed package.
+    package_data={"sim_pkg.liveview": ["static/*.html", "static/*.js", "static/*.css"]},
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),

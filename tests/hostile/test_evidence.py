@@ -4,9 +4,9 @@ import dataclasses
 import math
 import shutil
 
+from common_pkg.worldspec import Pose2D
 from curriculum_pkg.assignment import ScenarioRun, load_assignment
 from curriculum_pkg.grader import grade
-from sim_pkg.worldspec import Pose2D
 
 PCB = load_assignment("pcb_inspection")
 

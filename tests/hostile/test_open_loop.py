@@ -37,13 +37,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common_pkg.profile import load_profile
 from curriculum_pkg.assignment import ScenarioRun, load_assignment
 from curriculum_pkg.episode import EpisodeJudge
 from curriculum_pkg.grader import grade
 from planning_pkg.astar import plan_path, smooth_path
 from planning_pkg.follower import FollowerConfig, follow_path
 from planning_pkg.grid import grid_from_world, inflate
-from sim_pkg.profile import load_profile
 from sim_pkg.world import SimWorld
 
 HIDDEN_SEED = 2026

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from common_pkg.distro import command_type_for
+from common_pkg.errors import LocatedError
+from common_pkg.package_data import package_data_dir
+from common_pkg.yamlio import load_yaml, validate
 from curriculum_pkg.errors import AssignmentError
 from curriculum_pkg.scenario import Scenario, load_scenario
 from curriculum_pkg.timing import wall_ceiling_s
-from sim_pkg.errors import LocatedError
-from sim_pkg.yamlio import load_yaml, validate
 
-ASSIGNMENT_DIR = Path(__file__).resolve().parents[1] / "assignments"
+# share/curriculum_pkg/assignments when built with colcon, else the checkout's.
+ASSIGNMENT_DIR = package_data_dir(
+    "curriculum_pkg", "assignments", Path(__file__).resolve().parents[1] / "assignments"
+)
 RUBRIC_KEYS = ("graph", "task", "safety", "efficiency")
 
 PACING_MODES = ("lockstep", "fixed")
@@ -347,3 +352,18 @@ def _node_requirement(node: dict, where: tuple, topics, locate) -> NodeRequireme
         allowed_parameters=rules,
         remaps=tuple((r["from"], r["to"]) for r in node.get("remaps", [])),
     )
+
+
+def for_distro(assignment: Assignment, distro: str) -> Assignment:
+    """The assignment as graded under `distro`: its velocity-command topics (written for Jazzy,
+    TwistStamped) take the distribution's type (Twist on Humble); nothing else changes. The one
+    place the graph check, the grader's monitor and its recording learn the distribution."""
+
+    def adapt(topics: tuple[TopicRequirement, ...]) -> tuple[TopicRequirement, ...]:
+        return tuple(replace(t, type=command_type_for(distro, t.topic, t.type)) for t in topics)
+
+    nodes = tuple(
+        replace(n, publishes=adapt(n.publishes), subscribes=adapt(n.subscribes))
+        for n in assignment.nodes
+    )
+    return replace(assignment, nodes=nodes)

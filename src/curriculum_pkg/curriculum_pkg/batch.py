@@ -192,9 +192,11 @@ def hash_submission(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def hash_assignment(assignment: Assignment, hidden: HiddenOptions | None = None) -> str:
+def hash_assignment(
+    assignment: Assignment, hidden: HiddenOptions | None = None, distro: str | None = None
+) -> str:
     """A changed assignment or scenario file, or another grading secret or hidden scenario
-    folder, or another pacing, makes every earlier result stale."""
+    folder, or another pacing or --distro, makes every earlier result stale."""
     digest = hashlib.sha256()
     files = [assignment.path, *sorted({run.scenario.path for run in assignment.runs})]
     for path in files:
@@ -202,6 +204,8 @@ def hash_assignment(assignment: Assignment, hidden: HiddenOptions | None = None)
     if hidden is not None:
         digest.update(hidden.fingerprint().encode())
     digest.update(f"pacing {assignment.pacing}".encode())  # another --pacing grades again
+    if distro:  # (no --distro hashes as before: earlier batches stay resumable)
+        digest.update(f"distro {distro}".encode())
     return digest.hexdigest()
 
 
@@ -453,6 +457,7 @@ def _start_worker(
     out_dir: Path,
     workers: int,
     hidden: HiddenOptions | None = None,
+    distro: str | None = None,
 ) -> _Worker:
     result_dir = out_dir / RESULTS_DIR / sub_id
     shutil.rmtree(result_dir, ignore_errors=True)  # no stale result.json can pass for a new one
@@ -470,6 +475,7 @@ def _start_worker(
         *(hidden.grade_args() if hidden is not None else []),
         "--pacing",
         assignment.pacing,
+        *(["--distro", distro] if distro else []),
     ]
     with (result_dir / "grade.log").open("wb") as log:
         popen = subprocess.Popen(
@@ -623,6 +629,7 @@ def run_batch(
     allow_unsandboxed: bool = False,
     hidden: HiddenOptions | None = None,
     bar: BatchBar | None = None,
+    distro: str | None = None,
 ) -> BatchSummary:
     """Grade every submission in `class_dir` into `out_dir`, resuming what an earlier run did.
 
@@ -653,7 +660,16 @@ def run_batch(
         conn = open_db(out_dir)
         try:
             return _run_locked(
-                conn, submissions, assignment, out_dir, workers, force, progress, hidden, bar
+                conn,
+                submissions,
+                assignment,
+                out_dir,
+                workers,
+                force,
+                progress,
+                hidden,
+                bar,
+                distro,
             )
         finally:
             conn.close()
@@ -664,7 +680,16 @@ MACHINE_RETRIES = 2  # regrades of one submission after machine faults, in one b
 
 
 def _run_locked(
-    conn, submissions, assignment, out_dir, workers, force, progress, hidden=None, bar=None
+    conn,
+    submissions,
+    assignment,
+    out_dir,
+    workers,
+    force,
+    progress,
+    hidden=None,
+    bar=None,
+    distro=None,
 ) -> BatchSummary:
     with conn:
         meta = {
@@ -680,7 +705,7 @@ def _run_locked(
         f"과제 / assignment {assignment.id}, 동시 채점 / workers {workers}"
     )
     queue, skipped = _sync_rows(
-        conn, submissions, hash_assignment(assignment, hidden), force, out_dir, progress
+        conn, submissions, hash_assignment(assignment, hidden, distro), force, out_dir, progress
     )
     for sub_id in skipped:
         progress(f"  건너뜀 / skipped: {sub_id} (이미 채점됨, 변경 없음 / graded, unchanged)")
@@ -696,7 +721,9 @@ def _run_locked(
             while queue and len(running) < workers:
                 sub_id = queue.pop(0)
                 running.append(
-                    _start_worker(sub_id, submissions[sub_id], assignment, out_dir, workers, hidden)
+                    _start_worker(
+                        sub_id, submissions[sub_id], assignment, out_dir, workers, hidden, distro
+                    )
                 )
                 _mark_running(conn, running[-1])
                 progress(f"  [{finished + len(running)}/{total}] 채점 시작 / grading: {sub_id}")

@@ -9,6 +9,7 @@ rootroute scenario list                   list the scenario library
 rootroute scenario preview FILE [-o PNG]  draw a scenario's top-down preview picture
 rootroute scenario sdf FILE [-o DIR]      write a scenario's Gazebo world (world.sdf + textures)
 rootroute sim SCENARIO                    run the simulator + bridge for your own nodes
+rootroute view RECORDING.mcap             replay a graded episode in the browser
 rootroute new-assignment ID -s SCENARIO   start a new assignment (assignment.yaml + starter)
 rootroute secret new FILE                 make a teacher's grading secret for hidden variants
 """
@@ -81,6 +82,7 @@ def cmd_grade(args) -> int:
         secret=secret,
         team=team,
         hidden_scenarios=hidden,
+        distro=args.distro,
     )
     _print_table(result)
     print(f"보고서 / reports: {out}/report.md, result.json, junit.xml")
@@ -147,6 +149,7 @@ def cmd_batch(args) -> int:
                 hidden=hidden,
                 progress=bar.line,
                 bar=bar,
+                distro=args.distro,
             )
     except SandboxRefused as err:  # a list of what is missing: Korean, then English
         print(f"오류 / error: {err.ko}\n\n{err.en}", file=sys.stderr)
@@ -271,7 +274,7 @@ def _scenario_picture_or_world(args) -> int:
         out = render_preview(scenario, args.out or f"runs/preview/{scenario.id}.png")
         print(f"미리보기 / preview: {out}")
         return 0
-    from sim_pkg.profile import load_profile
+    from common_pkg.profile import load_profile
     from sim_pkg.sdf import world_name_for, write_sdf_files
 
     out = Path(args.out or f"runs/gazebo/{scenario.id}")
@@ -300,23 +303,61 @@ def cmd_new_assignment(args) -> int:
     return 0
 
 
+def cmd_dev(args) -> int:
+    from common_pkg.profile import load_profile
+    from curriculum_pkg.assignment import for_distro, load_assignment
+    from curriculum_pkg.dev import DevOptions, run_dev, stdin_commands
+
+    try:
+        profile = load_profile(ros_distro=args.distro)
+        assignment = for_distro(load_assignment(args.assignment), profile.ros_distro)
+    except LocatedError as err:
+        print(f"오류 / error: {err.bilingual()}", file=sys.stderr)
+        return 2
+    options = DevOptions(
+        real_time_factor=args.rtf,
+        view_port=args.view_port,
+        foxglove_port=args.foxglove_port,
+        once=args.once,
+        out_dir=Path(args.out or f"runs/dev-{assignment.id}"),
+    )
+    return run_dev(
+        Path(args.submission).resolve(), assignment, options, stdin_commands(), profile=profile
+    )
+
+
 def cmd_sim(args) -> int:
-    from curriculum_pkg.scenario import resolve_scenario_path
+    from common_pkg.profile import load_profile
+    from curriculum_pkg.dev import DevOptions, run_world, stdin_commands
+    from curriculum_pkg.scenario import load_scenario
 
-    path = resolve_scenario_path(args.scenario)
-    ros_args = [
-        "--ros-args",
-        "-p",
-        f"scenario:={path.resolve()}",
-        "-p",
-        f"real_time_factor:={args.rtf}",
-        "-p",
-        f"seed:={args.seed}",
-    ]
-    from sim_pkg.nodes.bridge_node import main as bridge_main
+    try:
+        profile = load_profile(ros_distro=args.distro)
+        scenario = load_scenario(args.scenario)
+    except LocatedError as err:
+        print(f"오류 / error: {err.bilingual()}", file=sys.stderr)
+        return 2
+    if args.foxglove_port:
+        _print_foxglove_hint(args.foxglove_port)
+    options = DevOptions(
+        real_time_factor=args.rtf, view_port=args.view_port, foxglove_port=args.foxglove_port
+    )
+    return run_world(scenario, options, stdin_commands(), seed=args.seed, profile=profile)
 
-    bridge_main(args=["sim_bridge", *ros_args])
-    return 0
+
+def _print_foxglove_hint(port: int) -> None:
+    print(
+        f"Foxglove: ws://localhost:{port}\n"
+        "  Foxglove에서 Open connection → Foxglove WebSocket을 고르고 위 주소를 넣으세요. / In "
+        "Foxglove, choose Open connection → Foxglove WebSocket and enter the address above.",
+        flush=True,
+    )
+
+
+def cmd_view(args) -> int:
+    from curriculum_pkg.viewer import serve_until_stopped
+
+    return serve_until_stopped(Path(args.recording), args.port)
 
 
 def cmd_secret(args) -> int:
@@ -342,6 +383,18 @@ def _with_pacing(assignment, pacing: str | None):
     return assignment if not pacing else dataclasses.replace(assignment, pacing=pacing)
 
 
+def _distro_option(parser) -> None:
+    """--distro, for every command that runs a graph (common_pkg.distro: one switch)."""
+    parser.add_argument(
+        "--distro",
+        choices=["humble", "jazzy"],
+        help="the ROS 2 distribution's conventions: /cmd_vel is Twist on humble, TwistStamped on "
+        "jazzy, in the simulator, the platform's nodes and the graph check; localhost-only "
+        "discovery by ROS_LOCALHOST_ONLY (humble) or ROS_AUTOMATIC_DISCOVERY_RANGE (jazzy). "
+        "Default: the robot profile's ros_distro, else $ROS_DISTRO, else jazzy",
+    )
+
+
 def _pacing_option(parser) -> None:
     parser.add_argument(
         "--pacing",
@@ -349,6 +402,25 @@ def _pacing_option(parser) -> None:
         help="how simulated time is paced (default: the assignment's, normally lockstep: the "
         "simulator waits for the student's nodes, so the score does not depend on the load; "
         "fixed: the assignment's real_time_factor in wall time)",
+    )
+
+
+def _viewer_options(parser) -> None:
+    parser.add_argument(
+        "--view-port",
+        type=int,
+        default=8765,
+        metavar="PORT",
+        help="watch it live in a browser on http://localhost:PORT (default 8765, another free "
+        "port if it is taken; 0 = no live view)",
+    )
+    parser.add_argument(
+        "--foxglove-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="also serve the simulation to Foxglove on ws://localhost:PORT (e.g. 8766): the "
+        "robot's topics, the student's paths and markers, the floor plan and the true pose",
     )
 
 
@@ -392,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     _hidden_options(g)
     _pacing_option(g)
+    _distro_option(g)
     g.add_argument("--team", help="per-team hidden variants for this team id (implies --per-team)")
     g.set_defaults(func=cmd_grade)
     b = sub.add_parser("batch", help="grade every submission of a class (one sub-folder each)")
@@ -412,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--force", action="store_true", help="regrade submissions already graded")
     _hidden_options(b)
     _pacing_option(b)
+    _distro_option(b)
     b.add_argument(
         "--allow-unsandboxed",
         action="store_true",
@@ -446,13 +520,34 @@ def main(argv: list[str] | None = None) -> int:
     n.add_argument("-s", "--scenario", required=True, help="scenario id or .yaml path")
     n.add_argument("-o", "--out", default="assignments", help="parent folder (default assignments)")
     n.set_defaults(func=cmd_new_assignment)
-    sim = sub.add_parser("sim", help="run the embedded simulator and bridge")
+    d = sub.add_parser(
+        "dev", help="run your nodes in the grader's world, interactively (r: restart, q: quit)"
+    )
+    d.add_argument("submission")
+    d.add_argument(
+        "-a", "--assignment", required=True, help="assignment id or assignment.yaml path"
+    )
+    d.add_argument("--rtf", type=float, default=1.0, help="real-time factor (default 1)")
+    d.add_argument("-o", "--out", help="logs and recordings (default runs/dev-<assignment>)")
+    d.add_argument("--once", action="store_true", help="stop after one episode")
+    _viewer_options(d)
+    _distro_option(d)
+    d.set_defaults(func=cmd_dev)
+    sim = sub.add_parser(
+        "sim", help="run the simulator and the mission topics for nodes you start yourself"
+    )
     sim.add_argument("scenario")
     sim.add_argument(
         "--rtf", type=float, default=1.0, help="real-time factor (0 = as fast as possible)"
     )
     sim.add_argument("--seed", type=int, default=0)
+    _viewer_options(sim)
+    _distro_option(sim)
     sim.set_defaults(func=cmd_sim)
+    v = sub.add_parser("view", help="replay a graded episode's recording in the browser")
+    v.add_argument("recording", help="an episode's .mcap (the result folder's recordings/)")
+    v.add_argument("--port", type=int, default=8767, help="serve on this port (default 8767)")
+    v.set_defaults(func=cmd_view)
     sec = sub.add_parser("secret", help="make a grading secret for hidden variants (teachers)")
     sec.add_argument("action", choices=["new"])
     sec.add_argument("file", help="where to write it (outside the repository), mode 600")

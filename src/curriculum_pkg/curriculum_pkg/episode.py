@@ -15,7 +15,7 @@ simulator names it `actor:<id>`). Near a worker the judge also measures the clea
 robot's base_footprint to the worker's edge, and counts a near miss each time the robot drives
 (faster than NEAR_MISS_MIN_SPEED_MPS) within NEAR_MISS_DISTANCE_M of a worker; the next one with
 that worker counts only after the robot has left that distance. Workers move as a pure function
-of sim time (sim_pkg.actors), so the judge knows where they are from the scenario alone.
+of sim time (common_pkg.actors), so the judge knows where they are from the scenario alone.
 """
 
 from __future__ import annotations
@@ -25,14 +25,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from common_pkg.worldspec import Pose2D, WorldSpec
 from curriculum_pkg.scenario import Scenario, Task
-from sim_pkg.worldspec import Pose2D, WorldSpec
 
 COLLISION_DEBOUNCE_S = 0.5  # touching the same thing again within this time is the same collision
 REST_HEIGHT_TOLERANCE_M = 0.01
 NEAR_MISS_DISTANCE_M = 0.5  # from the worker's edge to the robot's base_footprint
 NEAR_MISS_MIN_SPEED_MPS = 0.05  # slower than this, the robot counts as standing
 SPEED_WINDOW_S = 0.1  # the robot's speed is measured over this much sim time (physics jitter)
+
+
+@dataclass(frozen=True)
+class EpisodeEvent:
+    """A moment worth seeing again in the replay (`rootroute view`): a task done or failed, a
+    collision, entering a keep-out zone, a near miss, a safety mux intervention."""
+
+    kind: str  # task_done | task_failed | collision | keep_out | near_miss | mux_intervention
+    t_s: float
+    en: str
+    ko: str
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "t_s": self.t_s, "en": self.en, "ko": self.ko}
 
 
 @dataclass
@@ -87,6 +101,16 @@ class EpisodeJudge:
         self._speed_mps = 0.0
         self._seen_at: dict[str, float] = {}  # station id -> when a published frame first showed it
         self._unseen_counted: set[tuple[str, float, str]] = set()
+        self._in_keep_out = False
+        self._events: list[EpisodeEvent] = []
+
+    def drain_events(self) -> list[EpisodeEvent]:
+        """The events since the last call (the grader records them in the episode's MCAP)."""
+        events, self._events = self._events, []
+        return events
+
+    def _event(self, kind: str, t: float, en: str, ko: str) -> None:
+        self._events.append(EpisodeEvent(kind, round(t, 3), en, ko))
 
     @property
     def done(self) -> bool:
@@ -114,14 +138,27 @@ class EpisodeJudge:
         if t - self._last_sample >= self._period:
             m.trajectory.append((round(t, 3), round(pose.x, 4), round(pose.y, 4)))
             self._last_sample = t
-        if any(
-            z.kind == "keep_out" and z.contains(np.array([pose.x, pose.y]))
-            for z in self.world.zones
-        ):
+        zone = next(
+            (
+                z
+                for z in self.world.zones
+                if z.kind == "keep_out" and z.contains(np.array([pose.x, pose.y]))
+            ),
+            None,
+        )
+        if zone is not None:
             m.keep_out_s += dt
+            if not self._in_keep_out:
+                self._event(
+                    "keep_out", t, f"entered keep-out zone {zone.name_en}",
+                    f"출입 금지 구역 진입: {zone.name_ko}",
+                )  # fmt: skip
+        self._in_keep_out = zone is not None
         for thing in contacts:
             if t - self._last_touch.get(thing, -math.inf) > COLLISION_DEBOUNCE_S:
                 m.collisions.append((round(t, 3), thing))
+                en, ko = describe_contact(thing, self.world)
+                self._event("collision", t, f"collision with {en}", f"충돌: {ko}")
             self._last_touch[thing] = t
         if self._workers:
             self._watch_workers(t, pose)
@@ -136,6 +173,10 @@ class EpisodeJudge:
                 self._finish(task, t)
             elif said is not None:
                 m.tasks_failed.append(f"{task.name} said {said}, is {task.expected_label}")
+                self._event(
+                    "task_failed", t, f"{task.name}: reported {said}, is {task.expected_label}",
+                    f"{task.name}: {said}(으)로 보고, 실제는 {task.expected_label}",
+                )  # fmt: skip
                 self._advance(t)
             return
         if not self._condition_met(task, pose, parts):
@@ -176,11 +217,21 @@ class EpisodeJudge:
                 self._near.discard(worker.id)
             elif worker.id not in self._near and self._speed_mps > NEAR_MISS_MIN_SPEED_MPS:
                 m.near_misses.append((round(t, 3), worker.id))
+                self._event(
+                    "near_miss", t, f"near miss with worker {worker.id}",
+                    f"아차사고: 작업자 {worker.id}",
+                )  # fmt: skip
                 self._near.add(worker.id)
 
     def _finish(self, task: Task, t: float) -> None:
         self.metrics.tasks_done.append(task.name)
         self.metrics.task_times_s.append(round(t, 3))
+        if task.kind == "navigate":
+            station = self.scenario.station(task.station_id)
+            en, ko = f"station reached: {station.name_en}", f"스테이션 도착: {station.name_ko}"
+        else:
+            en, ko = f"task done: {task.name}", f"과제 완료: {task.name}"
+        self._event("task_done", t, en, ko)
         self._advance(t)
 
     def _advance(self, t: float) -> None:

@@ -1,6 +1,6 @@
-"""Input errors of the curriculum domain. Each is located and bilingual (see sim_pkg.errors)."""
+"""Input errors of the curriculum domain. Each is located and bilingual (see common_pkg.errors)."""
 
-from sim_pkg.errors import LocatedError
+from common_pkg.errors import LocatedError
 
 
 class ScenarioError(LocatedError):

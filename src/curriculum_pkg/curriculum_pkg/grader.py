@@ -9,6 +9,7 @@ error and a score of 0; the grader itself never crashes because a student's code
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import shutil
@@ -20,8 +21,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common_pkg.distro import check_distro, graph_env
+from common_pkg.profile import RobotProfile, load_profile
 from curriculum_pkg import handoff
-from curriculum_pkg.assignment import Assignment
+from curriculum_pkg.assignment import Assignment, for_distro
 from curriculum_pkg.cgroups import MEMORY_LIMIT_BYTES, RunCgroup
 from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
 from curriculum_pkg.errors import GraderFault, SubmissionError
@@ -36,6 +39,7 @@ from curriculum_pkg.processes import (
     track_descendants,
 )
 from curriculum_pkg.recording import RecordingSummary, episode_topics
+from curriculum_pkg.ros.replay_channels import ReplayChannels
 from curriculum_pkg.ros.session import RosSession, SimEpisode, run_paced
 from curriculum_pkg.sandbox import (
     FILE_SIZE_LIMIT_BYTES,
@@ -54,7 +58,6 @@ from curriculum_pkg.submission import (
 from curriculum_pkg.timing import make_pacer, unfair_reason
 from sim_pkg.domain import DomainLease, lease_domain
 from sim_pkg.lockstep import PacingReport, ThreadWatch
-from sim_pkg.profile import RobotProfile, load_profile
 from sim_pkg.world import SimWorld
 
 CHECK_EVERY_STEPS = 100  # processes and spoofers are checked every second of sim time
@@ -118,6 +121,7 @@ class GradeResult:
     sandbox: SandboxInfo | None = None  # the isolation the run had (None: it never started)
     hidden: HiddenGrading | None = None
     extra_scenarios: tuple[Scenario, ...] = ()  # the teacher's hidden scenarios that were run
+    ros_distro: str = "jazzy"  # the ROS distribution's conventions graded under (common_pkg.distro)
 
     def scenario(self, scenario_id: str) -> Scenario:
         """The scenario an episode ran (the assignment's, or one of the teacher's hidden ones)."""
@@ -216,6 +220,7 @@ class EpisodeRun:
         self.procs: list[NodeProcess] = []
         self.episode: SimEpisode | None = None
         self.judge: EpisodeJudge | None = None
+        self.replay: ReplayChannels | None = None
         self._crashed: list[NodeProcess] = []
         self.watch: ThreadWatch | None = None
         self._flooded: list[SubmissionError] = []
@@ -230,20 +235,13 @@ class EpisodeRun:
         world = SimWorld(
             scenario.world, ctx.profile, seed=self.plan.seed * 1000 + self.plan.variant
         )
-        origin = world.odom_origin()
-        # The mission, in the odom frame (where the robot started): one point per task, in order.
-        goals_odom = []
-        for task in scenario.tasks:
-            x, y, z = scenario.task_point(task)
-            ox, oy = origin.inverse_transform_point((x, y))
-            goals_odom.append((float(ox), float(oy), z))
         assignment = ctx.assignment
         self.episode = SimEpisode(
             ctx.session,
             world,
             {
                 "mission_topic": assignment.mission_topic,
-                "goals_odom": goals_odom,
+                "goals_odom": mission_goals_odom(scenario, world),
                 "task_labels": [t.name for t in scenario.tasks],
                 "odom_frame": ctx.profile.odom_frame_id,
                 "required": assignment.nodes,
@@ -261,6 +259,8 @@ class EpisodeRun:
                 "world_seed": str(self.plan.seed * 1000 + self.plan.variant),
             },
         )
+        recorder = self.episode.recorder  # the replay's floor plan, true pose and events
+        self.replay = None if recorder is None else ReplayChannels(recorder, world, scenario)
         # Every node process its own /clock, in the graph's order (see SimBridge.step).
         self.clock_topics = {}
         for i, spec in enumerate(ctx.installed.nodes):
@@ -439,12 +439,14 @@ class EpisodeRun:
 
     def _start(self, spec) -> NodeProcess:
         ctx = self.ctx
+        distro = ctx.profile.ros_distro
         return start_node(
             spec,
             ctx.installed.executables[(spec.pkg, spec.executable)],
             ctx.installed.prefix,
             self.work_dir,
-            {**ctx.lease.env(), "ROOTROUTE_RUN": ctx.run_id},
+            # ROS_DISTRO as the robot's setup.bash sets it: nodes pick their /cmd_vel type by it
+            {**ctx.lease.env(distro), **graph_env(distro), "ROOTROUTE_RUN": ctx.run_id},
             ctx.sandbox,
             Limits(cpu_s=ctx.cpu_budget_s),
             platform=spec.platform or runs_platform_code(spec),
@@ -475,6 +477,9 @@ class EpisodeRun:
             self.episode.monitor.reports(),
             seen,
         )
+        if self.replay is not None:
+            events = self.judge.drain_events()
+            self.replay.record(world.time_s, events, self.episode.monitor.interventions)
         if self.judge.done and self._done_at is None:
             self._done_at = world.time_s
         self._steps += 1
@@ -515,6 +520,17 @@ def run_episode(ctx: RunContext, plan: EpisodePlan) -> EpisodeResult:
     finally:
         run.tear_down()
     return run.result
+
+
+def mission_goals_odom(scenario: Scenario, world: SimWorld) -> list[tuple[float, float, float]]:
+    """The mission, in the odom frame (where the robot started): one point per task, in order."""
+    origin = world.odom_origin()
+    goals = []
+    for task in scenario.tasks:
+        x, y, z = scenario.task_point(task)
+        ox, oy = origin.inverse_transform_point((x, y))
+        goals.append((float(ox), float(oy), z))
+    return goals
 
 
 def runs_platform_code(spec) -> bool:
@@ -601,8 +617,13 @@ def grade(
     secret: GradingSecret | None = None,
     team: str = "",
     hidden_scenarios: tuple[Scenario, ...] = (),
+    distro: str | None = None,
 ) -> GradeResult:
     """Grade and write the reports. Never raises for a problem in the submission.
+
+    `distro` ("humble" | "jazzy", --distro) overrides the profile's ROS distribution: the bridge's
+    /cmd_vel type, the graph's velocity-command types, ROS_DISTRO and localhost-only discovery
+    of every graph process (common_pkg.distro).
 
     The run itself (install + episodes) happens in a worker process inside the run's sandbox
     (curriculum_pkg.sandbox: a private loopback network, bubblewrap, cgroups); this process only
@@ -618,11 +639,13 @@ def grade(
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     run_id = uuid.uuid4().hex[:12]
+    profile = profile or load_profile()
+    if distro:
+        profile = dataclasses.replace(profile, ros_distro=check_distro(distro))
+    assignment = for_distro(assignment, profile.ros_distro)
     plans, hidden = plan_episodes(assignment, secret, team, hidden_scenarios)
     progress(f"      {hidden.en} / {hidden.ko}")
-    job = GradeJob(
-        Path(submission).resolve(), assignment, out_dir, profile or load_profile(), run_id, plans
-    )
+    job = GradeJob(Path(submission).resolve(), assignment, out_dir, profile, run_id, plans)
     become_subreaper()
     result_read, result_write = os.pipe()
     try:
@@ -642,6 +665,7 @@ def grade(
             # The worker gets seeds, never the secret: not even in its environment.
             env={
                 **{k: v for k, v in os.environ.items() if not k.startswith(SECRET_ENV)},
+                **graph_env(profile.ros_distro),  # the grader's own endpoints discover alike
                 "ROOTROUTE_RUN": run_id,
             },
         )
@@ -671,7 +695,12 @@ def grade(
         RunCgroup(run_id).kill_all()
     reader.join(timeout=10)
     result = GradeResult(
-        assignment, job.submission, out_dir, hidden=hidden, extra_scenarios=hidden_scenarios
+        assignment,
+        job.submission,
+        out_dir,
+        hidden=hidden,
+        extra_scenarios=hidden_scenarios,
+        ros_distro=profile.ros_distro,
     )
     try:
         report = handoff.decode(WorkerReport, bytes(received))
@@ -742,7 +771,10 @@ def run_grading(job: GradeJob, info: SandboxInfo, progress) -> WorkerReport:
         longest_s = max(p.scenario.time_limit_s for p in job.plans)
         with lease_domain() as lease:
             where = "private loopback network" if info.network else "localhost only"
-            progress(f"[2/3] run / 실행: ROS_DOMAIN_ID={lease.domain_id}, {where}")
+            progress(
+                f"[2/3] run / 실행: ROS_DOMAIN_ID={lease.domain_id}, {where}, "
+                f"ROS 2 {job.profile.ros_distro}"
+            )
             with RosSession(lease.domain_id) as session:
                 ctx = RunContext(
                     session,

@@ -4,7 +4,7 @@ Supported: `launch: [arg{name, default}, node{pkg, exec, name, namespace, param,
 with `param: [{name, value}]`, `remap: [{from, to}]` and `$(var NAME)` substitutions. The same
 file works unchanged with `ros2 launch` on a full ROS install.
 
-The file is the student's: it is read with limits (sim_pkg.yamlio), and the platform's own nodes
+The file is the student's: it is read with limits (common_pkg.yamlio), and the platform's own nodes
 it names run as the assignment configures them, never as the file does (`lock_platform_nodes`).
 """
 
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from common_pkg.yamlio import check_yaml_limits, load_yaml, shorten, validate
 from curriculum_pkg.errors import SubmissionError
-from sim_pkg.yamlio import check_yaml_limits, load_yaml, shorten, validate
 
 if TYPE_CHECKING:
     from curriculum_pkg.assignment import NodeRequirement

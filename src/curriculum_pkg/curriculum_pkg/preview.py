@@ -330,7 +330,7 @@ def draw_preview(scenario: Scenario, profile=None, korean: bool | None = None):
     `korean`: bilingual labels; by default when a Hangul font is installed. Without one, English."""
     from matplotlib.figure import Figure
 
-    from sim_pkg.profile import load_profile
+    from common_pkg.profile import load_profile
 
     family = hangul_font()
     korean = family is not None and (korean is None or korean)

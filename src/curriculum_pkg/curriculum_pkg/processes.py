@@ -19,10 +19,10 @@ from pathlib import Path
 import psutil
 import yaml
 
+from common_pkg.profile import config_dir
 from curriculum_pkg.launchfile import NodeSpec
 from curriculum_pkg.sandbox import Limits, Sandbox
 from curriculum_pkg.submission import Executable
-from sim_pkg.profile import config_dir
 
 PR_SET_CHILD_SUBREAPER = 36
 GRAPH_DDS_PROFILE = "dds/fastdds_graph_discovery.xml"

@@ -9,34 +9,37 @@ and nothing more after `max_bytes` of message data (noted in the file's metadata
 from __future__ import annotations
 
 import importlib.metadata
-import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcap.well_known import MessageEncoding, Profile, SchemaEncoding
 from mcap.writer import CompressionType, Writer
-from rosidl_adapter.parser import parse_message_string
 
-from sim_pkg.errors import LocatedError
+from common_pkg.distro import cmd_vel_type_name
+from common_pkg.errors import LocatedError
+from sim_pkg.ros.msgdef import MessageTypeError, message_definition
 
 if TYPE_CHECKING:
+    from common_pkg.profile import RobotProfile
     from curriculum_pkg.assignment import Assignment
-    from sim_pkg.profile import RobotProfile
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 DEFAULT_IMAGE_RATE_HZ = 1.0  # 640x480 rgb8 at 15 Hz would be 14 MB per second of episode
 CHUNK_SIZE_BYTES = 1024 * 1024
 IMAGE_TYPES = frozenset({"sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage"})
-# The separator rosbag2 puts before each dependency of a ros2msg schema (80 '=').
-DEFINITION_SEPARATOR = "=" * 80
 EPISODE_METADATA = "rootroute.episode"
 RECORDING_METADATA = "rootroute.recording"
+# Written by the grader into the file only, never published on DDS: what `rootroute view` shows.
+WORLD_METADATA = "rootroute.world"  # {"floor_plan": JSON (sim_pkg.liveview.scene), "odom_origin"}
+GROUND_TRUTH_TOPIC = "/rootroute/ground_truth"  # geometry_msgs/msg/PoseStamped, world frame
+GROUND_TRUTH_PERIOD_S = 0.1  # sim time
+EVENTS_TOPIC = "/rootroute/events"  # std_msgs/msg/String: JSON {kind, t_s, en, ko}
 
 # The types SimBridge publishes and takes (sim_pkg/nodes/bridge_node.py), by profile topic key;
-# /cmd_vel depends on the profile's cmd_vel_stamped.
+# /cmd_vel depends on the profile's ROS distribution (common_pkg.distro).
 SIM_TOPIC_TYPES = {
     "clock": "rosgraph_msgs/msg/Clock",
     "odom": "nav_msgs/msg/Odometry",
@@ -78,74 +81,6 @@ def rootroute_version() -> str:
         return importlib.metadata.version("curriculum_pkg")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-# ------------------------------------------------------------------------ message definitions
-def split_type_name(type_name: str) -> tuple[str, str]:
-    """'geometry_msgs/msg/Twist' (or 'geometry_msgs/Twist') -> ('geometry_msgs', 'Twist')."""
-    parts = type_name.split("/")
-    if len(parts) == 3 and parts[1] == "msg" and all(parts):
-        return parts[0], parts[2]
-    if len(parts) == 2 and all(parts):
-        return parts[0], parts[1]
-    raise RecordingError(
-        type_name,
-        "not a message type name; expected pkg/msg/Type, e.g. geometry_msgs/msg/Twist",
-        "메시지 타입 이름이 아닙니다. pkg/msg/Type 형식이어야 합니다 (예: geometry_msgs/msg/Twist)",
-    )
-
-
-def _share_dirs(package: str) -> list[Path]:
-    """Where a package's interface files are: the ament index, then this Python's own prefix
-    (the ROS wheels install share/ into the venv without setting AMENT_PREFIX_PATH)."""
-    dirs = []
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        dirs.append(Path(get_package_share_directory(package)))
-    except (ImportError, LookupError, OSError, ValueError):  # not indexed, or no index at all
-        pass
-    dirs.append(Path(sys.prefix) / "share" / package)
-    return dirs
-
-
-def read_msg_file(package: str, name: str) -> str:
-    """The text of <package>/msg/<name>.msg as installed."""
-    for share in _share_dirs(package):
-        path = share / "msg" / f"{name}.msg"
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
-    raise RecordingError(
-        f"{package}/msg/{name}",
-        "no .msg definition installed for this type (is the interface package installed?)",
-        "이 타입의 .msg 정의가 설치되어 있지 않습니다 (인터페이스 패키지가 설치되어 있나요?)",
-    )
-
-
-def message_definition(type_name: str, read_msg: Callable[[str, str], str] = read_msg_file) -> str:
-    """The complete ros2msg definition of a type, as rosbag2 stores it: the type's .msg text,
-    then each type it uses, once, depth first in name order, after a line of 80 '=' and a line
-    'MSG: pkg/Type'. Decoders (mcap_ros2, Foxglove) need the whole closure to read a message."""
-    seen: set[str] = set()
-
-    def expand(package: str, name: str) -> str:
-        text = read_msg(package, name)
-        spec = parse_message_string(package, name, text)  # the ROS .msg parser (rosidl_adapter)
-        uses = sorted(
-            {
-                f"{f.type.pkg_name}/{f.type.type}"
-                for f in spec.fields
-                if not f.type.is_primitive_type()
-            }
-        )
-        for dependency in uses:
-            if dependency not in seen:
-                seen.add(dependency)
-                text += f"\n{DEFINITION_SEPARATOR}\nMSG: {dependency}\n"
-                text += expand(*dependency.split("/"))
-        return text
-
-    return expand(*split_type_name(type_name))
 
 
 # ------------------------------------------------------------------------------ the recorder
@@ -191,6 +126,12 @@ class EpisodeRecorder:
             },
         )
 
+    def add_metadata(self, name: str, data: Mapping[str, str]) -> None:
+        """One more metadata record (name -> string values), e.g. WORLD_METADATA."""
+        with self._lock:
+            if self._summary is None and not self._error:
+                self._writer.add_metadata(name, {k: str(v) for k, v in data.items()})
+
     def add_topic(self, topic: str, type_name: str) -> None:
         """Declare a topic up front, so it is listed (with 0 messages) even if nothing arrives."""
         with self._lock:
@@ -208,7 +149,10 @@ class EpisodeRecorder:
             return known[0]
         schema_id = self._schemas.get(type_name)
         if schema_id is None:
-            definition = message_definition(type_name)
+            try:
+                definition = message_definition(type_name)
+            except MessageTypeError as err:
+                raise RecordingError(err.location, err.en, err.ko) from None
             schema_id = self._writer.register_schema(
                 type_name, SchemaEncoding.ROS2, definition.encode("utf-8")
             )
@@ -326,9 +270,7 @@ def episode_topics(profile: RobotProfile, assignment: Assignment) -> tuple[Recor
     simulator render every frame, which would slow down episodes that never look at it."""
     image_topic = profile.topics["image"].name
     reads_camera = any(t.topic == image_topic for n in assignment.nodes for t in n.subscribes)
-    cmd_vel_type = (
-        "geometry_msgs/msg/TwistStamped" if profile.cmd_vel_stamped else "geometry_msgs/msg/Twist"
-    )
+    cmd_vel_type = cmd_vel_type_name(profile.ros_distro)
     topics: dict[str, RecordedTopic] = {}
     for key, topic in profile.topics.items():
         type_name = cmd_vel_type if key == "cmd_vel" else SIM_TOPIC_TYPES.get(key)

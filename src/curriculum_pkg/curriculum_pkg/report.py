@@ -19,9 +19,8 @@ from curriculum_pkg.reports.templating import render_markdown
 from curriculum_pkg.timing import graph_was_slow
 from curriculum_pkg.variants import bounds_lines
 
-RESULT_SCHEMA_VERSION = (
-    "1.6"  # 1.6 episodes[].timing; 1.1 sandbox; 1.2 episodes[].recording; 1.3 error.kind;
-)
+RESULT_SCHEMA_VERSION = "1.7"  # 1.7 ros_distro (humble | jazzy); 1.6 episodes[].timing;
+# 1.1 sandbox; 1.2 episodes[].recording; 1.3 error.kind;
 # 1.4 metrics.min_worker_clearance_m and metrics.near_misses; 1.5 hidden (how hidden variants
 # were seeded: secret fingerprint, team), episodes[].hidden, metrics.unseen_reports, and a
 # spoofed episode scores 0 for task, safety and efficiency
@@ -52,6 +51,8 @@ def result_dict(result) -> dict:
             "ko": err.ko,
         },
         "wall_s": result.wall_s,
+        # the ROS 2 distribution's conventions graded under: humble (/cmd_vel Twist) or jazzy
+        "ros_distro": result.ros_distro,
         "sandbox": None if result.sandbox is None else result.sandbox.as_dict(),
         "hidden": None
         if result.hidden is None

@@ -329,17 +329,18 @@ def _python_paths() -> list[Path]:
     )
 
 
-# What a student's node may import from the platform besides ROS: the simulator's helpers and the
-# packages whose nodes a launch file may start (submission.PLATFORM_PACKAGES). Not curriculum_pkg:
-# it holds the grader, the reference solutions and the scenarios, hidden ones included.
-PLATFORM_MODULES = ("sim_pkg", "planning_pkg", "perception_pkg", "teleop_pkg")
+# What a student's node may import from the platform besides ROS: the shared helpers (common_pkg),
+# the simulator's, and the packages whose nodes a launch file may start
+# (submission.PLATFORM_PACKAGES). Not curriculum_pkg: it holds the grader, the reference solutions
+# and the scenarios, hidden ones included.
+PLATFORM_MODULES = ("common_pkg", "sim_pkg", "planning_pkg", "perception_pkg", "teleop_pkg")
 
 
 def platform_paths() -> tuple[Path, ...]:
     """Read-only in every sandbox: the platform packages' folders and the robot's config/."""
     import importlib.util
 
-    from sim_pkg.profile import config_dir
+    from common_pkg.profile import config_dir
 
     paths = [config_dir().resolve()]
     for name in PLATFORM_MODULES:

@@ -6,6 +6,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common_pkg.package_data import package_data_dir
+from common_pkg.worldspec import START_SCHEMA, WORLD_SCHEMA, WorldSpec, parse_world
+from common_pkg.yamlio import load_yaml, validate
 from curriculum_pkg.errors import LocatedError, ScenarioError
 from curriculum_pkg.variants import (
     RANDOMIZATION_SCHEMA,
@@ -14,10 +17,11 @@ from curriculum_pkg.variants import (
     draw_variant,
     parse_randomization,
 )
-from sim_pkg.worldspec import START_SCHEMA, WORLD_SCHEMA, WorldSpec, parse_world
-from sim_pkg.yamlio import load_yaml, validate
 
-SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+# The scenario library: share/curriculum_pkg/scenarios when built with colcon, else the checkout's.
+SCENARIO_DIR = package_data_dir(
+    "curriculum_pkg", "scenarios", Path(__file__).resolve().parents[1] / "scenarios"
+)
 SCHEMA_VERSION = 1
 
 _TEXT = {

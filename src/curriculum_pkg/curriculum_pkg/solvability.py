@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from common_pkg.profile import DEFAULT_PROFILE, load_profile
+from common_pkg.worldspec import ROBOT_CLEARANCE_M, Pose2D
 from planning_pkg.arm_kinematics import ArmGeometry, UnreachableError
 from planning_pkg.astar import NoPathError, plan_path
 from planning_pkg.grid import grid_from_world, inflate
 from planning_pkg.pick_place import plan_pick_and_place
 from sim_pkg.mjcf import DISPLAY_CENTER_Z_M, STATION_POST_SIZE_M
-from sim_pkg.profile import DEFAULT_PROFILE, load_profile
-from sim_pkg.worldspec import ROBOT_CLEARANCE_M, Pose2D
 
 if TYPE_CHECKING:
     from curriculum_pkg.scenario import Scenario

@@ -31,7 +31,8 @@ LOG_TAIL_BYTES = 16 << 10  # what is read back of an install log, which may be h
 # The platform's own node packages: a launch file may start their nodes next to the student's
 # (e.g. planning_pkg's arm_commander), as `ros2 launch` would on a lab robot that has them built.
 PLATFORM_PACKAGES = ("planning_pkg", "perception_pkg", "teleop_pkg")
-RESERVED_PACKAGES = (*PLATFORM_PACKAGES, "sim_pkg", "curriculum_pkg")  # never the student's
+# Never the student's: a submission's package of one of these names would shadow the platform's.
+RESERVED_PACKAGES = (*PLATFORM_PACKAGES, "common_pkg", "sim_pkg", "curriculum_pkg")
 PACKAGE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")  # REP 144; it also names folders and logs
 # Modules Python runs by itself at start-up, before any of the platform's code.
 STARTUP_HOOKS = ("sitecustomize", "usercustomize")

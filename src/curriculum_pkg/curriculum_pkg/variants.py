@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from common_pkg.actors import MAX_SPEED_MPS
+from common_pkg.worldspec import Pose2D, WorldSpec
 from curriculum_pkg.errors import ScenarioError
-from sim_pkg.actors import MAX_SPEED_MPS
-from sim_pkg.worldspec import Pose2D, WorldSpec
 
 if TYPE_CHECKING:
     from curriculum_pkg.scenario import Scenario

@@ -5,12 +5,12 @@ from dataclasses import replace
 
 import pytest
 
+from common_pkg.actors import Actor
+from common_pkg.worldspec import Pose2D
 from curriculum_pkg.assignment import load_assignment
 from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
 from curriculum_pkg.scenario import SCENARIO_DIR, load_scenario
 from curriculum_pkg.scoring import safety_score, score_episode
-from sim_pkg.actors import Actor
-from sim_pkg.worldspec import Pose2D
 
 LOGISTICS = SCENARIO_DIR / "sihwa_logistics_01.yaml"
 

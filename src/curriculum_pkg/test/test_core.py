@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from common_pkg.worldspec import Pose2D
 from curriculum_pkg.assignment import load_assignment
 from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
 from curriculum_pkg.errors import ScenarioError, SubmissionError
@@ -10,7 +11,6 @@ from curriculum_pkg.graphcheck import Finding
 from curriculum_pkg.launchfile import parse_launch_file
 from curriculum_pkg.scenario import SCENARIO_DIR, load_scenario
 from curriculum_pkg.scoring import score_episode, total_points
-from sim_pkg.worldspec import Pose2D
 
 PLATING = SCENARIO_DIR / "banwol_plating_01.yaml"
 

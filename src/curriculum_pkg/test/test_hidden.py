@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from common_pkg.worldspec import Pose2D
 from curriculum_pkg import handoff
 from curriculum_pkg.assignment import load_assignment
 from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
@@ -23,7 +24,6 @@ from curriculum_pkg.hidden import (
 from curriculum_pkg.sandbox import SandboxInfo
 from curriculum_pkg.scenario import SCENARIO_DIR, load_scenario
 from curriculum_pkg.scoring import Criterion
-from sim_pkg.worldspec import Pose2D
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ def test_the_first_report_after_evidence_decides_even_if_wrong():
 
 
 def test_the_simulator_knows_when_the_camera_shows_an_item():
-    from sim_pkg.profile import load_profile
+    from common_pkg.profile import load_profile
     from sim_pkg.world import SimWorld
 
     scenario = load_scenario("ansan_pcb_inspection_01")

@@ -129,8 +129,8 @@ def test_task_numbers_follow_the_task_order_at_the_task_points():
 
 @pytest.fixture
 def plating_with_actors():
-    """The plating scenario with a forklift and a worker added (sim_pkg.actors)."""
-    actors = pytest.importorskip("sim_pkg.actors", reason="no sim_pkg.actors in this tree")
+    """The plating scenario with a forklift and a worker added (common_pkg.actors)."""
+    actors = pytest.importorskip("common_pkg.actors", reason="no common_pkg.actors in this tree")
     scenario = load_scenario(SCENARIO_DIR / "banwol_plating_01.yaml")
     moving = (
         actors.Actor("forklift_1", "forklift", (2.0, 1.1, 2.0), ((2.0, 4.3), (6.0, 4.3)), 1.0),

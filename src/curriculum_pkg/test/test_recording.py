@@ -18,7 +18,6 @@ from std_msgs.msg import String
 from curriculum_pkg.assignment import load_assignment
 from curriculum_pkg.nodes.recorder_node import parse_topic
 from curriculum_pkg.recording import (
-    DEFINITION_SEPARATOR,
     EPISODE_METADATA,
     RECORDING_METADATA,
     SIM_TOPIC_TYPES,
@@ -26,6 +25,10 @@ from curriculum_pkg.recording import (
     RecordedTopic,
     RecordingError,
     episode_topics,
+)
+from sim_pkg.ros.msgdef import (
+    DEFINITION_SEPARATOR,
+    MessageTypeError,
     message_definition,
     split_type_name,
 )
@@ -192,11 +195,11 @@ def test_camera_images_are_kept_at_most_at_the_image_rate(tmp_path, rate_hz, exp
 
 
 def test_unknown_or_malformed_types_are_located_bilingual_errors(tmp_path):
-    with pytest.raises(RecordingError) as err:
+    with pytest.raises(MessageTypeError) as err:
         message_definition("nope_msgs/msg/Thing")
     assert err.value.location == "nope_msgs/msg/Thing"
     assert ".msg" in err.value.en and "설치" in err.value.ko
-    with pytest.raises(RecordingError, match="pkg/msg/Type"):
+    with pytest.raises(MessageTypeError, match="pkg/msg/Type"):
         split_type_name("Twist")
     with EpisodeRecorder(tmp_path / "x.mcap") as rec:
         rec.add_topic("/odom", "nav_msgs/msg/Odometry")

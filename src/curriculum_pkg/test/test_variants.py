@@ -12,12 +12,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from common_pkg.worldspec import Pose2D
 from curriculum_pkg.cli import main
 from curriculum_pkg.errors import ScenarioError
 from curriculum_pkg.scenario import SCENARIO_DIR, list_scenarios, load_scenario
 from curriculum_pkg.solvability import find_problems, robot_shape
 from curriculum_pkg.variants import bounds_lines, check_variants, draw_variant
-from sim_pkg.worldspec import Pose2D
 
 LIBRARY = [p.stem for p in list_scenarios()]
 HANGUL = re.compile("[\uac00-\ud7a3]")

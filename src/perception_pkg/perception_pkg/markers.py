@@ -3,7 +3,7 @@
 Poses are in the camera's optical frame (REP-103 camera convention: z forward out of the lens,
 x right, y down), in metres, for markers whose printed size is known. The stations of the
 scenarios carry markers from OpenCV's 4x4 dictionary with 250 ids, 0.12 m wide unless the
-scenario says otherwise (sim_pkg.worldspec).
+scenario says otherwise (common_pkg.worldspec).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from sim_pkg.worldspec import MARKER_DICTIONARY
+from common_pkg.worldspec import MARKER_DICTIONARY
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ import cv2
 import mujoco
 import numpy as np
 
+from common_pkg.profile import RobotProfile, load_profile
 from perception_pkg.pcb_images import ARTWORK_HEIGHT_PX, ARTWORK_WIDTH_PX, LABELS, draw_board
-from sim_pkg.profile import RobotProfile, load_profile
 
 BOARD_SIZE_M = (0.16, 0.12)  # width x height, a common 160 x 120 mm controller board
 CAMERA_HEIGHT_M = 0.25

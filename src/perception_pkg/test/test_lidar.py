@@ -6,6 +6,7 @@ import mujoco
 import numpy as np
 import pytest
 
+from common_pkg.worldspec import Block, Part, Pose2D, WorldSpec, _perimeter
 from perception_pkg.lidar import (
     cluster_points,
     clusters_to_frame,
@@ -19,7 +20,6 @@ from perception_pkg.lidar import (
     to_rep117,
 )
 from sim_pkg.world import SimWorld
-from sim_pkg.worldspec import Block, Part, Pose2D, WorldSpec, _perimeter
 
 STEP_RAD = 2.0 * math.pi / 360  # LDS-01: 360 readings, index 0 ahead, counter-clockwise
 RANGE_MIN_M, RANGE_MAX_M = 0.12, 3.5

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from common_pkg.worldspec import Pose2D, load_world
 from perception_pkg.markers import MarkerDetector, camera_matrix
 from sim_pkg.mjcf import marker_image
 from sim_pkg.world import SimWorld
-from sim_pkg.worldspec import Pose2D, load_world
 
 PLATING = Path(__file__).resolve().parents[2] / "curriculum_pkg/scenarios/banwol_plating_01.yaml"
 

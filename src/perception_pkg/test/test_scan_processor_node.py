@@ -60,9 +60,9 @@ def test_a_worker_crossing_the_room_is_published_moving_while_the_robot_drives(
     import mujoco
     from visualization_msgs.msg import Marker, MarkerArray
 
+    from common_pkg.worldspec import Part, Pose2D, WorldSpec, _perimeter
     from sim_pkg.nodes.bridge_node import SimBridge, run_paced
     from sim_pkg.world import SimWorld
-    from sim_pkg.worldspec import Part, Pose2D, WorldSpec, _perimeter
 
     worker = Part("worker", (3.0, 0.8), (0.4, 0.4, 1.7), 0.0, 60.0)
     room = WorldSpec(

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim_pkg.profile import RobotProfile
+from common_pkg.profile import RobotProfile
 
 _REACH_TOL = 1e-9  # slack on |cos(elbow)| <= 1 and on the joint limits, for rounding only
 _SAME_SOLUTION_RAD = 1e-9

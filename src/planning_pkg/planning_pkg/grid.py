@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from sim_pkg.worldspec import Block, WorldSpec
+from common_pkg.worldspec import Block, WorldSpec
 
 UNKNOWN, FREE, OCCUPIED = -1, 0, 100
 LETHAL_COST = np.inf

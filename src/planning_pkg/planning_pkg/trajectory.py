@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim_pkg.profile import RobotProfile
+from common_pkg.profile import RobotProfile
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,9 +2,9 @@ import os
 
 import pytest
 
+from common_pkg.profile import load_profile
+from common_pkg.worldspec import Block, Part, Pose2D, WorldSpec, _perimeter
 from planning_pkg.arm_kinematics import ArmGeometry
-from sim_pkg.profile import load_profile
-from sim_pkg.worldspec import Block, Part, Pose2D, WorldSpec, _perimeter
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 

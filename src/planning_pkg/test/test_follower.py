@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 
+from common_pkg.worldspec import Block, Pose2D, WorldSpec, _perimeter
 from planning_pkg.astar import plan_path, smooth_path
 from planning_pkg.follower import FollowerConfig, follow_path, lookahead_point
 from planning_pkg.grid import grid_from_world, inflate
 from sim_pkg.world import SimWorld
-from sim_pkg.worldspec import Block, Pose2D, WorldSpec, _perimeter
 
 
 def scan_points(world):

@@ -8,6 +8,7 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from common_pkg.worldspec import Block, Pose2D, WorldSpec, Zone, _perimeter
 from planning_pkg.astar import NoPathError, path_length_cells, plan_path, smooth_path
 from planning_pkg.grid import (
     FREE,
@@ -19,7 +20,6 @@ from planning_pkg.grid import (
     integrate_scan,
     log_odds_to_grid,
 )
-from sim_pkg.worldspec import Block, Pose2D, WorldSpec, Zone, _perimeter
 
 
 def brute_force_cost(cost, start, goal):

@@ -4,15 +4,20 @@ import itertools
 import math
 from pathlib import Path
 
+import pytest
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
 from nav_msgs.msg import Odometry
 from nav_msgs.msg import Path as PathMsg
 from nav_msgs.srv import GetPlan
-from rclpy.qos import DurabilityPolicy, QoSProfile
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool
 
 SCENARIO = Path(__file__).resolve().parents[2] / "curriculum_pkg/scenarios/banwol_plating_01.yaml"
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+# RViz's "2D Pose Estimate" tool publishes /initialpose so (rviz_default_plugins' InitialPoseTool)
+RVIZ_INITIAL_POSE_QOS = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE
+)
 
 
 def pose_stamped(x, y, frame="map"):
@@ -28,6 +33,39 @@ def call(node, client, request, timeout_s=30):
     future = client.call_async(request)
     assert node.spin_until(future.done, timeout_s), "no response"
     return future.result()
+
+
+def initial_pose_msg(x, y) -> PoseWithCovarianceStamped:
+    msg = PoseWithCovarianceStamped()
+    msg.header.frame_id = "map"
+    msg.pose.pose = pose_stamped(x, y).pose
+    return msg
+
+
+def test_planner_takes_the_start_from_rviz_2d_pose_estimate(ros_process, ros_node):
+    ros_process("planning_pkg.nodes.map_node", params={"scenario": SCENARIO})
+    ros_process("planning_pkg.nodes.planner_node")
+    odom_pub = ros_node.create_publisher(Odometry, "/odom", 10)
+    initial_pose = ros_node.create_publisher(
+        PoseWithCovarianceStamped, "/initialpose", RVIZ_INITIAL_POSE_QOS
+    )
+    goal_pub = ros_node.create_publisher(PoseStamped, "/goal_pose", 10)
+    plans: list[PathMsg] = []
+    ros_node.create_subscription(PathMsg, "/plan", plans.append, LATCHED)
+    assert ros_node.spin_until(lambda: initial_pose.get_subscription_count() > 0, 30), (
+        "the planner's /initialpose subscription does not match RViz's publisher"
+    )
+    initial_pose.publish(initial_pose_msg(0.7, 0.9))  # once, as RViz does
+    odom = Odometry()
+    odom.pose.pose.orientation.w = 1.0  # the robot has not moved from its start
+    for _ in range(60):  # until /map and /odom have reached the planner
+        odom_pub.publish(odom)
+        goal_pub.publish(pose_stamped(2.8, 1.4))
+        if ros_node.spin_until(lambda: len(plans) > 0, 0.5):
+            break
+    assert plans, "no plan: the planner never placed the robot"
+    first = plans[-1].poses[0].pose.position
+    assert (first.x, first.y) == pytest.approx((0.7, 0.9))
 
 
 def test_planner_service_answers_from_another_process(ros_process, ros_node):
@@ -64,12 +102,12 @@ def test_follower_drives_the_simulated_robot_to_a_goal(ros_process, ros_node):
     ros_process("planning_pkg.nodes.map_node", params={"scenario": SCENARIO})
     ros_process("planning_pkg.nodes.planner_node", params={"use_sim_time": True})
     ros_process("planning_pkg.nodes.follower_node", params={"use_sim_time": True})
-    start = PoseWithCovarianceStamped()
-    start.header.frame_id = "map"
-    start.pose.pose = pose_stamped(
-        0.7, 0.9
-    ).pose  # the scenario's start, as "2D Pose Estimate" would set it
-    ros_node.create_publisher(PoseWithCovarianceStamped, "/initialpose", LATCHED).publish(start)
+    # the scenario's start, as "2D Pose Estimate" sets it: once, to whoever listens then
+    initial_pose = ros_node.create_publisher(
+        PoseWithCovarianceStamped, "/initialpose", RVIZ_INITIAL_POSE_QOS
+    )
+    assert ros_node.spin_until(lambda: initial_pose.get_subscription_count() >= 2, 30)
+    initial_pose.publish(initial_pose_msg(0.7, 0.9))
     arrived: list[bool] = []
     odom: list[Odometry] = []
     ros_node.create_subscription(

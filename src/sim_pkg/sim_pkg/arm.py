@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim_pkg.profile import JointLimit
+from common_pkg.profile import JointLimit
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from sim_pkg.profile import config_dir
+from common_pkg.profile import config_dir
 
 CAMERA_PROFILE = "dds/fastdds_camera_shm.xml"
 

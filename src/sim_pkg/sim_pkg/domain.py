@@ -11,6 +11,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from common_pkg.distro import DEFAULT_DISTRO, localhost_only_env
+
 LEASE_DIR = Path(os.environ.get("ROOTROUTE_DOMAIN_DIR", "/tmp/rootroute-domains"))
 # Fast DDS maps domain d to UDP ports 7400 + 250 d + ...; 1..101 keeps every port below 32768.
 DOMAIN_RANGE = range(20, 101)
@@ -27,9 +29,10 @@ class DomainLease:
             os.close(self._fd)
             self._fd = -1
 
-    def env(self) -> dict[str, str]:
-        """Environment variables that put a process on this domain, localhost only."""
-        return {"ROS_DOMAIN_ID": str(self.domain_id), "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
+    def env(self, distro: str = DEFAULT_DISTRO) -> dict[str, str]:
+        """Environment variables that put a process on this domain, localhost only, the way
+        `distro` reads it (ROS_LOCALHOST_ONLY on Humble, ROS_AUTOMATIC_DISCOVERY_RANGE on Jazzy)."""
+        return {"ROS_DOMAIN_ID": str(self.domain_id), **localhost_only_env(distro)}
 
     def __enter__(self) -> DomainLease:
         return self

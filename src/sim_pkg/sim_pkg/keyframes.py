@@ -1,7 +1,7 @@
 """Keyframes of a moving actor for Gazebo: its own motion, sampled densely enough to replay.
 
 A Gazebo actor follows a scripted trajectory: keyframes (time, pose) through which gz-common
-draws a Catmull-Rom spline. The simulator's actor (sim_pkg.actors) drives straight legs at a
+draws a Catmull-Rom spline. The simulator's actor (common_pkg.actors) drives straight legs at a
 constant speed, waits, and turns on the spot. Keyframes every few centimetres of driving, and
 on both sides of every moment its motion changes, make the spline follow it to a few millimetres.
 """

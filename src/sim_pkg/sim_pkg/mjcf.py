@@ -16,10 +16,10 @@ import xml.etree.ElementTree as ET
 import cv2
 import numpy as np
 
+from common_pkg.profile import RobotProfile
+from common_pkg.worldspec import MARKER_DICTIONARY, Block, WorldSpec
 from sim_pkg.mjcf_actors import add_actor
 from sim_pkg.mjcf_robot import add_robot, fmt, sub
-from sim_pkg.profile import RobotProfile
-from sim_pkg.worldspec import MARKER_DICTIONARY, Block, WorldSpec
 
 WORLD_GROUP, ROBOT_GROUP, MARKING_GROUP = 0, 1, 2
 

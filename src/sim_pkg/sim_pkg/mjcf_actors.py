@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from sim_pkg.actors import Actor
+from common_pkg.actors import Actor
 from sim_pkg.mjcf_robot import fmt, sub
 
 

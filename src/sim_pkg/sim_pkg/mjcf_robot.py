@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-from sim_pkg.profile import RobotProfile
-from sim_pkg.worldspec import Pose2D
+from common_pkg.profile import RobotProfile
+from common_pkg.worldspec import Pose2D
 
 ROBOT_ROOT_BODY = "base_footprint"
 

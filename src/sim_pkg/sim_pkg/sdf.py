@@ -22,6 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from common_pkg.profile import RobotProfile
+from common_pkg.worldspec import Block, Part, Pose2D, Station, WorldSpec, Zone
 from sim_pkg.keyframes import actor_keyframes
 from sim_pkg.mjcf import (
     DISPLAY_CENTER_Z_M,
@@ -31,8 +33,6 @@ from sim_pkg.mjcf import (
     marker_image,
 )
 from sim_pkg.mjcf_robot import fmt, sub
-from sim_pkg.profile import RobotProfile
-from sim_pkg.worldspec import Block, Part, Pose2D, Station, WorldSpec, Zone
 
 SDF_VERSION = "1.9"
 WORLD_FILE = "world.sdf"
@@ -45,7 +45,7 @@ _MARKER_PX = 240  # side of the marker's black square in its texture (marker_ima
 WORLD_FRICTION = 0.8  # mjcf.py's "world" class
 PART_FRICTION = 1.0  # mjcf.py's "part" class
 
-# Moving actors (sim_pkg.actors). A Gazebo actor follows a scripted trajectory (sim_pkg.keyframes)
+# Moving actors (common_pkg.actors). A Gazebo actor follows a scripted trajectory (sim_pkg.keyframes)
 # and takes no forces; the camera and the gpu_lidar see it. Colours: the MJCF's vest and forklift.
 ACTOR_RGBA = {"worker": (1.0, 0.55, 0.0, 1.0), "forklift": (0.95, 0.75, 0.05, 1.0)}
 
@@ -357,8 +357,8 @@ def write_sdf_world(
     """Read a scenario's world and write its Gazebo world into `out_dir` (see write_sdf_files).
 
     Raises WorldError (located, bilingual) for a malformed scenario, before writing anything."""
-    from sim_pkg.profile import load_profile
-    from sim_pkg.worldspec import load_world
+    from common_pkg.profile import load_profile
+    from common_pkg.worldspec import load_world
 
     spec = load_world(scenario_path)
     return write_sdf_files(spec, profile or load_profile(), out_dir, world_name_for(scenario_path))

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from common_pkg.profile import RobotProfile
+from common_pkg.worldspec import Pose2D, WorldSpec
 from sim_pkg.arm import Trajectory, TrajectoryPoint, make_trajectory, rate_limit, sample_trajectory
 from sim_pkg.lidar import apply_range_model, ray_directions
 from sim_pkg.mjcf import ROBOT_GROUP, WORLD_GROUP, build_mjcf
 from sim_pkg.mjcf_actors import actor_body_name
 from sim_pkg.mjcf_robot import ROBOT_ROOT_BODY
 from sim_pkg.odometry import OdomState, clamp_twist, integrate_wheels, twist_to_wheel_speeds
-from sim_pkg.profile import RobotProfile
-from sim_pkg.worldspec import Pose2D, WorldSpec
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from sim_pkg.profile import load_profile
-from sim_pkg.worldspec import Pose2D, WorldSpec, _perimeter
+from common_pkg.profile import load_profile
+from common_pkg.worldspec import Pose2D, WorldSpec, _perimeter
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"

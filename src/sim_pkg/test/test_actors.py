@@ -6,10 +6,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from sim_pkg.actors import Actor
-from sim_pkg.errors import WorldError
+from common_pkg.actors import Actor
+from common_pkg.errors import WorldError
+from common_pkg.worldspec import Pose2D, WorldSpec, _perimeter, load_world
 from sim_pkg.world import SimWorld
-from sim_pkg.worldspec import Pose2D, WorldSpec, _perimeter, load_world
 
 WORLD = """\
 world:

@@ -21,12 +21,12 @@ from lockstep_probe_node import READY_LINE
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile
 
+from common_pkg.ros.cmd_vel import cmd_vel_type, read_cmd_vel
+from common_pkg.worldspec import load_world
 from sim_pkg.lockstep import LockstepPacer, ThreadWatch
 from sim_pkg.nodes.bridge_node import SimBridge, run_paced, spin_in_background
 from sim_pkg.pacing import Pacer
-from sim_pkg.ros.cmd_vel import cmd_vel_type, read_cmd_vel
 from sim_pkg.world import SimWorld
-from sim_pkg.worldspec import load_world
 
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE.parents[1] / "curriculum_pkg/scenarios/banwol_plating_01.yaml"

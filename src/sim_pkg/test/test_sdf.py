@@ -20,11 +20,11 @@ import mujoco
 import numpy as np
 import pytest
 
-from sim_pkg.errors import WorldError
+from common_pkg.errors import WorldError
+from common_pkg.worldspec import MARKER_DICTIONARY, load_world
 from sim_pkg.keyframes import KEYFRAME_SPACING_M, actor_keyframes
 from sim_pkg.mjcf import build_mjcf
 from sim_pkg.sdf import world_name_for, world_to_sdf, write_sdf_world
-from sim_pkg.worldspec import MARKER_DICTIONARY, load_world
 
 REPO = Path(__file__).resolve().parents[3]
 SCENARIOS = sorted((REPO / "src/curriculum_pkg/scenarios").glob("*.yaml"))
@@ -272,11 +272,11 @@ def test_poses_and_sizes_match_the_mujoco_model_within_a_millimetre(world):
     assert compared == expected
 
 
-# --- moving actors (sim_pkg.actors) --------------------------------------------------------------
+# --- moving actors (common_pkg.actors) ----------------------------------------------------------
 
 try:
-    from sim_pkg.actors import Actor
-except ImportError:  # a tree from before sim_pkg.actors: these tests have nothing to test
+    from common_pkg.actors import Actor
+except ImportError:  # a tree from before common_pkg.actors: these tests have nothing to test
     Actor = None
 
 ACTORS = (
@@ -334,7 +334,7 @@ def test_gazebo_actor_stays_within_a_centimetre_of_the_simulators(actor):
     assert worst < 0.01
 
 
-@pytest.mark.skipif(Actor is None, reason="no sim_pkg.actors in this tree")
+@pytest.mark.skipif(Actor is None, reason="no common_pkg.actors in this tree")
 def test_world_with_actors_scripts_each_actor_from_its_start_pose(profile, sdformat_schema):
     plating = load_world(REPO / "src/curriculum_pkg/scenarios/banwol_plating_01.yaml")
     spec = dataclasses.replace(plating, actors=tuple(ACTORS))
@@ -359,7 +359,7 @@ def test_world_with_actors_scripts_each_actor_from_its_start_pose(profile, sdfor
 
 
 def test_world_without_actors_attribute_has_no_actors(profile):
-    """A WorldSpec from before sim_pkg.actors (no `actors` field) still makes a world."""
+    """A WorldSpec from before common_pkg.actors (no `actors` field) still makes a world."""
     spec = load_world(REPO / "src/curriculum_pkg/scenarios/banwol_plating_01.yaml")
     older = SimpleNamespace(**{k: v for k, v in vars(spec).items() if k != "actors"})
     root = ET.fromstring(world_to_sdf(older, profile))

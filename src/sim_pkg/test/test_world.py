@@ -5,9 +5,9 @@ import mujoco
 import numpy as np
 import pytest
 
-from sim_pkg.errors import ProfileError
+from common_pkg.errors import ProfileError
+from common_pkg.profile import load_profile
 from sim_pkg.odometry import OdomState, clamp_twist, integrate_wheels, twist_to_wheel_speeds
-from sim_pkg.profile import load_profile
 from sim_pkg.world import SimWorld
 
 
@@ -42,7 +42,7 @@ def test_lidar_reads_known_wall_distances(empty_room, profile):
 
 
 def test_lidar_reports_out_of_range_as_invalid_value(profile):
-    from sim_pkg.worldspec import Pose2D, WorldSpec, _perimeter
+    from common_pkg.worldspec import Pose2D, WorldSpec, _perimeter
 
     hall = WorldSpec(
         (10.0, 10.0), _perimeter((10.0, 10.0), 1.0, 0.1), (), (), (), Pose2D(1.0, 5.0, 0.0)
@@ -165,7 +165,7 @@ def test_station_display_image_is_rendered_on_its_post(tmp_path, profile):
 
     import cv2
 
-    from sim_pkg.worldspec import Pose2D, Station, WorldSpec, _perimeter
+    from common_pkg.worldspec import Pose2D, Station, WorldSpec, _perimeter
 
     cv2.imwrite(str(tmp_path / "red.png"), np.full((90, 120, 3), (0, 0, 255), np.uint8))  # BGR red
     station = Station(

@@ -19,7 +19,6 @@ every /clock tick and every scan through Python), and their matched events are c
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable
 
@@ -33,6 +32,7 @@ from std_msgs.msg import String, UInt32
 
 from curriculum_pkg.assignment import NodeRequirement
 from curriculum_pkg.graphcheck import ObservedNode
+from sim_pkg.ros.msgdef import MessageTypeError, message_class
 
 # Topics every node may publish on (ROS's own, and the shared diagnostics aggregate).
 SHARED_TOPICS = ("/rosout", "/parameter_events", "/diagnostics")
@@ -41,15 +41,6 @@ MAX_REPORT_KEYS = 64  # distinct station keys on /inspection/report
 MAX_REPORTS_PER_KEY = 16
 MAX_REPORT_CHARS = 200  # a key or a value longer than this is cut
 UNIDENTIFIED = "(unidentified: a publisher that came and went between two graph checks)"
-
-
-def message_class(type_name: str):
-    """'geometry_msgs/msg/TwistStamped' -> the Python message class (ValueError if unknown)."""
-    pkg, _, name = type_name.partition("/msg/")
-    try:
-        return getattr(importlib.import_module(f"{pkg}.msg"), name)
-    except (ImportError, AttributeError):
-        raise ValueError(f"unknown message type {type_name}") from None
 
 
 class GraderMonitor(Node):
@@ -178,7 +169,7 @@ class GraderMonitor(Node):
                 continue
             try:
                 msg_type = message_class(types[0])
-            except ValueError:
+            except MessageTypeError:
                 continue
             self._matched[topic] = 0
             self._watch_node.create_subscription(

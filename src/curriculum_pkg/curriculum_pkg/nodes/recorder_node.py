@@ -25,7 +25,6 @@ from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 
-from curriculum_pkg.nodes.grader_monitor_node import message_class
 from curriculum_pkg.recording import (
     DEFAULT_IMAGE_RATE_HZ,
     DEFAULT_MAX_BYTES,
@@ -33,6 +32,7 @@ from curriculum_pkg.recording import (
     RecordedTopic,
     RecordingError,
 )
+from sim_pkg.ros.msgdef import MessageTypeError, message_class
 
 DISCOVERY_PERIOD_S = 0.5  # wall time between looks at the graph for topics not yet typed
 # Best effort matches both best-effort (sensor) and reliable publishers; a deep queue absorbs
@@ -76,7 +76,7 @@ class RecorderNode(Node):
         try:
             msg_type = message_class(topic.type_name)
             self._recorder.add_topic(topic.topic, topic.type_name)
-        except (ValueError, RecordingError) as exc:
+        except (MessageTypeError, RecordingError) as exc:
             self.get_logger().warning(
                 f"not recording {topic.topic} / {topic.topic} 토픽은 기록하지 않습니다: {exc}"
             )

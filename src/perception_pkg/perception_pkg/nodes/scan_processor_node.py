@@ -34,6 +34,7 @@ from sensor_msgs.msg import LaserScan
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from common_pkg.profile import DEFAULT_PROFILE, load_profile
 from perception_pkg.lidar import (
     MovingObstacle,
     cluster_points,
@@ -45,7 +46,6 @@ from perception_pkg.lidar import (
     sensor_pose,
     to_rep117,
 )
-from sim_pkg.profile import DEFAULT_PROFILE, load_profile
 
 RANGE_MARGIN_M = 0.3  # clusters reaching range_max minus this may be cut off by the range limit
 MAX_ODOM_SKEW_S = 0.1  # use an odometry pose only this close in time to the scan

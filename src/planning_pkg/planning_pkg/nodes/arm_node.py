@@ -21,10 +21,10 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray, String
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
+from common_pkg.profile import DEFAULT_PROFILE, load_profile
 from planning_pkg.arm_kinematics import ArmGeometry, UnreachableError, solve_ik
 from planning_pkg.pick_place import ArmMove, GripperMove, plan_pick_and_place
 from planning_pkg.trajectory import gripper_command, time_parameterize
-from sim_pkg.profile import DEFAULT_PROFILE, load_profile
 
 
 def _duration(seconds: float) -> Duration:

@@ -7,8 +7,16 @@ import math
 import numpy as np
 from geometry_msgs.msg import Pose, PoseStamped
 from nav_msgs.msg import OccupancyGrid, Path
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 from planning_pkg.grid import GridMap
+
+# /initialpose as RViz's "2D Pose Estimate" tool publishes it: reliable, volatile, keep last 1.
+# A transient-local subscription would never match that publisher; a volatile one matches it and
+# a latched publisher (nav2's, ours in tests) too.
+INITIAL_POSE_QOS = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE
+)
 
 
 def yaw_of(q) -> float:

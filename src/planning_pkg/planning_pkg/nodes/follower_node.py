@@ -15,10 +15,16 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import LaserScan
 from std_msgs.msg import Bool
 
+from common_pkg.profile import DEFAULT_PROFILE, load_profile
+from common_pkg.ros.cmd_vel import declare_cmd_vel_type, make_cmd_vel
 from planning_pkg.follower import FollowerConfig, follow_path
-from planning_pkg.nodes.convert import compose, msg_to_path_xy, pose_xyyaw, scan_to_points
-from sim_pkg.profile import DEFAULT_PROFILE, load_profile
-from sim_pkg.ros.cmd_vel import cmd_vel_type, make_cmd_vel
+from planning_pkg.nodes.convert import (
+    INITIAL_POSE_QOS,
+    compose,
+    msg_to_path_xy,
+    pose_xyyaw,
+    scan_to_points,
+)
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
@@ -40,10 +46,7 @@ class PathFollower(Node):
             slow_distance_m=float(self.declare_parameter("slow_distance_m", 0.7).value),
         )
         self.sensor_x_m = float(self.declare_parameter("lidar_x_offset_m", -0.024).value)
-        stamped = self.declare_parameter(
-            "use_stamped_cmd_vel", True
-        ).value  # False on Humble robots
-        self.msg_type = cmd_vel_type(stamped)
+        self.msg_type = declare_cmd_vel_type(self, profile)  # Twist on Humble
         self.cmd_pub = self.create_publisher(self.msg_type, "/cmd_vel", 10)
         self.arrived_pub = self.create_publisher(Bool, "/follower/arrived", LATCHED)
         self.create_subscription(Path, "/plan", self.on_plan, LATCHED)
@@ -53,7 +56,7 @@ class PathFollower(Node):
             PoseWithCovarianceStamped,
             "/initialpose",
             lambda m: setattr(self, "start", pose_xyyaw(m.pose.pose)),
-            LATCHED,
+            INITIAL_POSE_QOS,  # RViz's "2D Pose Estimate"
         )
         self.start = (0.0, 0.0, 0.0)
         self.path = None

@@ -15,6 +15,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import LaserScan
 
+from common_pkg.worldspec import load_world
 from planning_pkg.grid import (
     GridMap,
     empty_log_odds,
@@ -22,8 +23,7 @@ from planning_pkg.grid import (
     integrate_scan,
     log_odds_to_grid,
 )
-from planning_pkg.nodes.convert import compose, grid_to_msg, pose_xyyaw
-from sim_pkg.worldspec import load_world
+from planning_pkg.nodes.convert import INITIAL_POSE_QOS, compose, grid_to_msg, pose_xyyaw
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
@@ -57,7 +57,7 @@ class OccupancyMapNode(Node):
         self.odom = None
         self.create_subscription(Odometry, "/odom", self.on_odom, 10)
         self.create_subscription(
-            PoseWithCovarianceStamped, "/initialpose", self.on_initial_pose, LATCHED
+            PoseWithCovarianceStamped, "/initialpose", self.on_initial_pose, INITIAL_POSE_QOS
         )
         self.create_subscription(LaserScan, "/scan", self.on_scan, qos_profile_sensor_data)
         self.create_timer(

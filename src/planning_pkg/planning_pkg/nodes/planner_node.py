@@ -17,7 +17,13 @@ from rclpy.qos import DurabilityPolicy, QoSProfile
 
 from planning_pkg.astar import NoPathError, plan_path, smooth_path
 from planning_pkg.grid import inflate
-from planning_pkg.nodes.convert import compose, msg_to_grid, path_to_msg, pose_xyyaw
+from planning_pkg.nodes.convert import (
+    INITIAL_POSE_QOS,
+    compose,
+    msg_to_grid,
+    path_to_msg,
+    pose_xyyaw,
+)
 
 LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
@@ -41,7 +47,7 @@ class GlobalPlanner(Node):
             PoseWithCovarianceStamped,
             "/initialpose",
             lambda m: setattr(self, "start", pose_xyyaw(m.pose.pose)),
-            LATCHED,
+            INITIAL_POSE_QOS,  # RViz's "2D Pose Estimate"
         )
         self.create_subscription(PoseStamped, "/goal_pose", self.on_goal, 10)
         self.create_service(GetPlan, "/plan_path", self.on_get_plan)

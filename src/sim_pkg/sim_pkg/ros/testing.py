@@ -3,8 +3,9 @@
 - `profile`: the default robot profile.
 - `ros_domain`: a leased ROS_DOMAIN_ID, localhost-only, released after the test.
 - `ros_node`: an rclpy node in this process on that domain, with `spin_until(condition, timeout_s)`.
-- `ros_process`: start `python -m MODULE --ros-args ...` on that domain; every process started is
-  terminated (then killed) after the test.
+- `ros_process`: start `python -m MODULE --ros-args ...` on that domain (`env=` adds variables,
+  e.g. common_pkg.distro.graph_env("humble")); every process started is terminated (then killed)
+  after the test.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sim_pkg.domain import lease_domain
 @pytest.fixture(scope="session")
 def profile():
     """The default robot profile (TurtleBot3 Waffle Pi + OpenMANIPULATOR-X)."""
-    from sim_pkg.profile import load_profile
+    from common_pkg.profile import load_profile
 
     return load_profile()
 
@@ -62,8 +63,15 @@ def ros_node(ros_domain):
 def ros_process(ros_domain, tmp_path):
     started: list[subprocess.Popen] = []
 
-    def start(module: str, *ros_args: str, params: dict | None = None) -> subprocess.Popen:
-        env = {**os.environ, **ros_domain.env(), "ROS_LOG_DIR": str(tmp_path / "ros_log")}
+    def start(
+        module: str, *ros_args: str, params: dict | None = None, env: dict | None = None
+    ) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            **ros_domain.env(),
+            "ROS_LOG_DIR": str(tmp_path / "ros_log"),
+            **(env or {}),
+        }
         args = [sys.executable, "-m", module, "--ros-args", *ros_args]
         for key, value in (params or {}).items():
             args += ["-p", f"{key}:={value}"]

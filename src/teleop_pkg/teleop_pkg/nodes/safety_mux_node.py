@@ -1,6 +1,6 @@
 """safety_mux: the one node between every velocity source and the robot's /cmd_vel.
 
-Subscribes /cmd_vel_teleop, /cmd_vel_autonomy (TwistStamped; Twist with use_stamped_cmd_vel:=false),
+Subscribes /cmd_vel_teleop, /cmd_vel_autonomy (TwistStamped on Jazzy, Twist on Humble: $ROS_DISTRO),
            /safety/estop (std_msgs/Bool, true = stop), /scan (best effort)
 Services   /safety/estop (std_srvs/Trigger: latch), /safety/reset (std_srvs/Trigger: clear, refused
            while the topic still asserts true)
@@ -30,7 +30,7 @@ from sensor_msgs.msg import LaserScan
 from std_msgs.msg import Bool, UInt32
 from std_srvs.srv import Trigger
 
-from sim_pkg.ros.cmd_vel import cmd_vel_type, make_cmd_vel, read_cmd_vel
+from common_pkg.ros.cmd_vel import cmd_vel_type, make_cmd_vel, read_cmd_vel
 from teleop_pkg import safety_mux as mux
 from teleop_pkg.nodes.safety_mux_params import declare_mux_parameters
 from teleop_pkg.scan_envelope import Clearance, clearance, scan_points

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.node import Node
 
-from sim_pkg.profile import DEFAULT_PROFILE, load_profile
+from common_pkg.profile import DEFAULT_PROFILE, load_profile
 from teleop_pkg.safety_mux import MuxConfig, SourceConfig
 from teleop_pkg.scan_envelope import EnvelopeConfig
 
@@ -103,7 +103,13 @@ def declare_mux_parameters(node: Node) -> NodeSettings:
     return NodeSettings(
         cfg=cfg,
         topics=topics,
-        stamped=_bool(node, "use_stamped_cmd_vel", True, "TwistStamped (Jazzy); false: Twist"),
+        # the distribution's /cmd_vel (common_pkg.distro), unless the parameter says otherwise
+        stamped=_bool(
+            node,
+            "use_stamped_cmd_vel",
+            profile.cmd_vel_stamped,
+            f"TwistStamped (Jazzy) or Twist (Humble); default: {profile.ros_distro}'s",
+        ),
         rate_hz=_float(node, "rate_hz", 20.0, "fixed /cmd_vel rate, Hz", 1, 1000),
         diagnostics_rate_hz=_float(node, "diagnostics_rate_hz", 1.0, "/diagnostics rate", 0.1, 10),
         publish_on_input=_bool(

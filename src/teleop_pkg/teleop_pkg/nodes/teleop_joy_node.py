@@ -24,8 +24,8 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import Joy
 
-from sim_pkg.profile import DEFAULT_PROFILE, load_profile
-from sim_pkg.ros.cmd_vel import cmd_vel_type, make_cmd_vel
+from common_pkg.profile import DEFAULT_PROFILE, load_profile
+from common_pkg.ros.cmd_vel import declare_cmd_vel_type, make_cmd_vel
 from teleop_pkg.joystick import STOPPED, JoyCommand, JoyConfig, joy_to_command, missing_inputs
 
 _DESCRIPTIONS = {
@@ -58,8 +58,7 @@ class JoyTeleop(Node):
         )
         self.joy_timeout_s = float(self.declare_parameter("joy_timeout_s", 0.5).value)
         topic = self.declare_parameter("cmd_vel_topic", "/cmd_vel_teleop").value
-        stamped = self.declare_parameter("use_stamped_cmd_vel", True).value  # False on Humble
-        self.msg_type = cmd_vel_type(stamped)
+        self.msg_type = declare_cmd_vel_type(self, profile)  # Twist on Humble
         self.frame_id = profile.base_frame_id
         self.cmd_pub = self.create_publisher(self.msg_type, topic, 10)
         # Reliable, like joy_node's publisher: a deadman release must not be dropped.

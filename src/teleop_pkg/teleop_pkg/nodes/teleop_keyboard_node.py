@@ -4,7 +4,9 @@ Run it in a terminal of its own; it reads single key presses (w/x, a/d, space or
 
     ros2 run teleop_pkg teleop_keyboard                  # through the safety mux: /cmd_vel_teleop
     ros2 run teleop_pkg teleop_keyboard --ros-args -r /cmd_vel_teleop:=/cmd_vel   # straight to the base
-    ros2 run teleop_pkg teleop_keyboard --ros-args -p use_stamped_cmd_vel:=false  # a Humble robot
+
+/cmd_vel is TwistStamped on Jazzy and Twist on Humble, following $ROS_DISTRO (common_pkg.distro);
+`-p use_stamped_cmd_vel:=false|true` overrides it.
 
 While a speed is set it publishes at `publish_rate_hz` (10 Hz, ROBOTIS' loop rate), so the mux's
 watchdog sees a live source. Once stopped it sends one zero and goes quiet, which lets the other
@@ -30,8 +32,8 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
-from sim_pkg.profile import DEFAULT_PROFILE, load_profile
-from sim_pkg.ros.cmd_vel import cmd_vel_type, make_cmd_vel
+from common_pkg.profile import DEFAULT_PROFILE, load_profile
+from common_pkg.ros.cmd_vel import declare_cmd_vel_type, make_cmd_vel
 from teleop_pkg.keyboard import (
     ANGULAR_STEP_RPS,
     LINEAR_STEP_MPS,
@@ -69,8 +71,7 @@ class KeyboardTeleop(Node):
         )
         self.period_s = 1.0 / self._float("publish_rate_hz", 10.0, "rate while moving, Hz", 1.0)
         topic = self.declare_parameter("cmd_vel_topic", "/cmd_vel_teleop").value
-        stamped = self.declare_parameter("use_stamped_cmd_vel", True).value  # False on Humble
-        self.msg_type = cmd_vel_type(stamped)
+        self.msg_type = declare_cmd_vel_type(self, profile)  # Twist on Humble
         self.frame_id = profile.base_frame_id
         self.cmd_pub = self.create_publisher(self.msg_type, topic, 10)
         self.topic = self.cmd_pub.topic_name  # after remapping, as the operator should see it

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim_pkg.actors import ACTORS_SCHEMA, Actor, make_actor
-from sim_pkg.errors import WorldError
-from sim_pkg.yamlio import Locator, format_path
+from common_pkg.actors import ACTORS_SCHEMA, Actor, make_actor
+from common_pkg.errors import WorldError
+from common_pkg.yamlio import Locator, format_path
 
 _XY = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
 _TEXT = {
@@ -259,7 +259,7 @@ class WorldSpec:
     zones: tuple[Zone, ...]
     robot_start: Pose2D
     parts: tuple[Part, ...] = ()
-    actors: tuple[Actor, ...] = ()  # moving workers and forklifts (sim_pkg.actors)
+    actors: tuple[Actor, ...] = ()  # moving workers and forklifts (common_pkg.actors)
 
 
 def _perimeter(size: tuple[float, float], height: float, thick: float) -> tuple[Block, ...]:
@@ -422,7 +422,7 @@ def parse_world(
 
 def load_world(path) -> WorldSpec:
     """Read only the world of a scenario file (what `rootroute sim` and the bridge need)."""
-    from sim_pkg.yamlio import load_yaml, validate
+    from common_pkg.yamlio import load_yaml, validate
 
     data, locate = load_yaml(path, WorldError)
     schema = {

@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from itertools import pairwise
 
-from sim_pkg.errors import WorldError
-from sim_pkg.yamlio import Locator
+from common_pkg.errors import WorldError
+from common_pkg.yamlio import Locator
 
 # Outline [length, width, height] in metres when the scenario gives none: a person with a little
 # room for the arms, and a small (1.5 t class) counterbalance forklift, about 2.0 m long without

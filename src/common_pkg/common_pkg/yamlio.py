@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from sim_pkg.errors import LocatedError
+from common_pkg.errors import LocatedError
 
 Locator = Callable[[tuple], str]
 MarkLocator = Callable[[yaml.Mark], str]

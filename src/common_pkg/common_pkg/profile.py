@@ -7,8 +7,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim_pkg.errors import ProfileError
-from sim_pkg.yamlio import load_yaml, validate
+from common_pkg.distro import DISTROS, cmd_vel_stamped, resolve_distro
+from common_pkg.errors import ProfileError
+from common_pkg.package_data import package_data_dir
+from common_pkg.yamlio import load_yaml, validate
 
 DEFAULT_PROFILE = "turtlebot3_waffle_pi_omx"
 
@@ -38,6 +40,8 @@ _SCHEMA = {
     ],
     "properties": {
         "name": {"type": "string"},
+        # the ROS 2 distribution's conventions (common_pkg.distro); absent: $ROS_DISTRO, else jazzy
+        "ros_distro": {"enum": list(DISTROS)},
         "base": {
             "type": "object",
             "required": [
@@ -63,7 +67,6 @@ _SCHEMA = {
                 "max_angular_rps",
                 "wheel_max_torque_nm",
                 "wheel_friction",
-                "cmd_vel_stamped",
                 "cmd_vel_timeout_s",
                 "wheel_velocity_gain_nm_s",
                 "wheel_armature_kg_m2",
@@ -74,7 +77,6 @@ _SCHEMA = {
                 "wheel_radius_m": _POS,
                 "max_linear_mps": _POS,
                 "max_angular_rps": _POS,
-                "cmd_vel_stamped": {"type": "boolean"},
             },
         },
         "odometry": {"type": "object", "required": ["rate_hz", "frame_id", "child_frame_id"]},
@@ -120,6 +122,7 @@ _SCHEMA = {
                 "gripper_servo",
             ],
             "properties": {
+                "mount_xyz_m": _VEC3,
                 "joints": {
                     "type": "array",
                     "minItems": 4,
@@ -190,7 +193,6 @@ class RobotProfile:
     wheel_radius_m: float
     max_linear_mps: float
     max_angular_rps: float
-    cmd_vel_stamped: bool
     cmd_vel_timeout_s: float
     # sensors
     odom_rate_hz: float
@@ -220,6 +222,18 @@ class RobotProfile:
     physics_timestep_s: float
     control_period_s: float
     clock_period_s: float  # /clock and due sensor data go out once per clock period
+    # fixed frames, relative to base_link (REP-105; TurtleBot3's URDF)
+    base_link_height_m: float  # base_link above base_footprint (the floor)
+    lidar_mount_xyz_m: tuple[float, float, float]
+    camera_mount_xyz_m: tuple[float, float, float]  # camera_rgb_frame (x forward, not optical)
+    arm_mount_xyz_m: tuple[float, float, float]  # link1
+    # "humble" or "jazzy": the ROS 2 distribution's conventions (common_pkg.distro)
+    ros_distro: str = "jazzy"
+
+    @property
+    def cmd_vel_stamped(self) -> bool:
+        """/cmd_vel is geometry_msgs/TwistStamped (Jazzy), else Twist (Humble)."""
+        return cmd_vel_stamped(self.ros_distro)
 
     @property
     def steps_per_tick(self) -> int:
@@ -237,11 +251,15 @@ class RobotProfile:
 
 
 def config_dir() -> Path:
-    """The repository's config/ folder (or $ROOTROUTE_CONFIG on an installed system)."""
+    """The robot profiles, DDS profiles and parameter files: the repository's config/ folder.
+
+    Built with colcon, common_pkg installs it as share/common_pkg/config (found through the ament
+    index); from a checkout it is read in place. $ROOTROUTE_CONFIG, when set, overrides both.
+    """
     env = os.environ.get("ROOTROUTE_CONFIG")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "config"
+    return package_data_dir("common_pkg", "config", Path(__file__).resolve().parents[3] / "config")
 
 
 def resolve_profile_path(name_or_path: str | os.PathLike) -> Path:
@@ -251,10 +269,21 @@ def resolve_profile_path(name_or_path: str | os.PathLike) -> Path:
     return config_dir() / "robots" / f"{name_or_path}.yaml"
 
 
-def load_profile(name_or_path: str | os.PathLike = DEFAULT_PROFILE) -> RobotProfile:
+def load_profile(
+    name_or_path: str | os.PathLike = DEFAULT_PROFILE, ros_distro: str | None = None
+) -> RobotProfile:
+    """The profile, its distribution being `ros_distro` (--distro) if given, else the file's
+    `ros_distro`, else $ROS_DISTRO's conventions, else jazzy (common_pkg.distro.resolve_distro)."""
     path = resolve_profile_path(name_or_path)
     data, locate = load_yaml(path, ProfileError)
     validate(data, _SCHEMA, locate, ProfileError)
+    if "cmd_vel_stamped" in data["drive"]:  # one switch now: the distribution
+        raise ProfileError(
+            locate(("drive", "cmd_vel_stamped")),
+            "cmd_vel_stamped is replaced by ros_distro (humble: Twist, jazzy: TwistStamped) "
+            "at the top of the profile",
+            "cmd_vel_stamped 대신 프로필 맨 위의 ros_distro를 쓰세요 (humble: Twist, jazzy: TwistStamped)",
+        )
     d, lid, cam, arm = data["drive"], data["lidar"], data["camera"], data["arm"]
     grip = arm["gripper"]
     return RobotProfile(
@@ -265,7 +294,6 @@ def load_profile(name_or_path: str | os.PathLike = DEFAULT_PROFILE) -> RobotProf
         wheel_radius_m=float(d["wheel_radius_m"]),
         max_linear_mps=float(d["max_linear_mps"]),
         max_angular_rps=float(d["max_angular_rps"]),
-        cmd_vel_stamped=bool(d["cmd_vel_stamped"]),
         cmd_vel_timeout_s=float(d["cmd_vel_timeout_s"]),
         odom_rate_hz=float(data["odometry"]["rate_hz"]),
         odom_frame_id=data["odometry"]["frame_id"],
@@ -302,4 +330,14 @@ def load_profile(name_or_path: str | os.PathLike = DEFAULT_PROFILE) -> RobotProf
         clock_period_s=float(
             data["simulation"].get("clock_period_s", data["simulation"]["control_period_s"])
         ),
+        base_link_height_m=float(data["base"]["base_link_height_m"]),
+        lidar_mount_xyz_m=_xyz(lid["mount_xyz_m"]),
+        camera_mount_xyz_m=_xyz(cam["mount_xyz_m"]),
+        arm_mount_xyz_m=_xyz(arm["mount_xyz_m"]),
+        ros_distro=resolve_distro(ros_distro, data.get("ros_distro")),
     )
+
+
+def _xyz(values) -> tuple[float, float, float]:
+    x, y, z = (float(v) for v in values)
+    return (x, y, z)
