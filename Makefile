@@ -63,7 +63,7 @@ demo: setup
 		--assignment plating_stations --secret runs/demo.secret --out runs/demo
 
 test: setup lint
-	$(PY) -m pytest -m "not heavy"
+	$(PY) -m pytest -m "not heavy" --durations=25
 
 # The heavy suites (tests marked heavy): a whole class of hostile submissions graded as one batch,
 # and open-loop replays on every assignment's hidden variants. CI runs them after `make test`.

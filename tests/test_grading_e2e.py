@@ -14,6 +14,7 @@ from mcap_ros2.decoder import DecoderFactory
 
 from curriculum_pkg.assignment import load_assignment
 from curriculum_pkg.grader import grade
+from curriculum_pkg.viewer import load_replay
 
 
 def criteria(result):
@@ -57,6 +58,13 @@ def test_reference_solution_passes_every_variant(tmp_path, assignment_dir, gradi
                 ).iter_decoded_messages()
             )
         assert topics["/odom"] > 100 and topics["/cmd_vel"] > 100 and topics["/scan"] > 10
+        # ... with what `rootroute view` replays: the ground truth and the task events, written
+        # by the grader into the file only, and the floor plan.
+        replay = load_replay(bag)
+        kinds = [e["kind"] for e in replay.data["events"]]
+        assert kinds.count("task_done") == len(assignment.runs[0].scenario.tasks), kinds
+        assert len(replay.data["truth"]) > 50 and replay.scene
+    assert "rootroute view recordings/" in report_md
 
 
 def test_starter_gets_graph_points_but_not_task_success(submission, quick_assignment, tmp_path):

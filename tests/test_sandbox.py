@@ -95,6 +95,7 @@ def test_a_node_sees_neither_the_grader_nor_the_network_nor_hidden_scenarios(
     assert result.error is None and result.points == pytest.approx(20.0)
 
 
+@pytest.mark.heavy  # a whole grading; make test keeps to 15 minutes
 def test_a_setup_py_runs_in_the_sandbox_too(submission, quick_assignment, tmp_path):
     # setup.py is student code run at install time: it tries to copy a hidden scenario into its
     # own build folder (which it may write) and to write into the repository.
