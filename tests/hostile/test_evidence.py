@@ -4,6 +4,8 @@ import dataclasses
 import math
 import shutil
 
+import pytest
+
 from common_pkg.worldspec import Pose2D
 from curriculum_pkg.assignment import ScenarioRun, load_assignment
 from curriculum_pkg.grader import grade
@@ -11,6 +13,7 @@ from curriculum_pkg.grader import grade
 PCB = load_assignment("pcb_inspection")
 
 
+@pytest.mark.heavy  # a whole grading: make test-heavy
 def test_an_oracle_that_reports_the_public_label_without_looking_scores_no_task_points(tmp_path):
     # The visible board's label is in the public scenario: the oracle reports it the moment the
     # mission arrives. Here the robot stands with its back to the board, so no camera frame ever

@@ -241,7 +241,7 @@ def test_each_attack_is_contained_and_scored_as_the_rubric_says(hostile_class, n
     result = json.loads((out / row["result_json"]).read_text())
     assert row["points"] <= attack.max_points
     assert not result["passed"]
-    (episode,) = result["episodes"]
+    episode = result["episodes"][0] if result["episodes"] else None
     if attack.spoofs:
         assert any(s["topic"].startswith(attack.spoofs) for s in episode["spoofed"])
     if attack.holds_time:

@@ -132,6 +132,7 @@ def test_a_platform_node_never_imports_the_students_code(tmp_path):
     assert "STUDENT CODE RAN" in logs[False]  # the same prefix does reach a student's node
 
 
+@pytest.mark.heavy  # a whole grading: make test-heavy
 def test_leaving_the_safety_mux_out_of_the_launch_file_does_not_get_past_it(
     submission, quick_assignment, tmp_path
 ):
