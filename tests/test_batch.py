@@ -116,11 +116,12 @@ def test_batch_grades_every_submission_into_the_database(graded_class):
     ep = episodes["team_ref"]
     assert (ep["scenario"], ep["variant"]) == ("banwol_plating_01", 0)
     assert ep["completed"] == 1 and ep["collisions"] == 0 and ep["sim_time_s"] > 0
+    assert ep["keep_out_s"] == 0 and ep["hot_s"] == 0  # the plating plant has no hot zone
     parts = ("graph_points", "task_points", "safety_points", "efficiency_points")
     assert sum(ep[p] for p in parts) == pytest.approx(ep["points"], abs=0.05)
 
     conn = sqlite3.connect(graded_class.out / "batch.sqlite")
-    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
     assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     conn.close()
 
@@ -427,7 +428,7 @@ def test_batch_with_allow_unsandboxed_grades_and_records_the_missing_sandbox(
     assert any("bubblewrap" in gap["en"] for gap in box["missing"])
 
 
-def test_a_batch_database_of_schema_1_gains_the_sandboxed_column(tmp_path):
+def test_a_batch_database_of_schema_1_gains_the_sandboxed_and_hot_zone_columns(tmp_path):
     conn = sqlite3.connect(tmp_path / "batch.sqlite")
     conn.executescript(MIGRATIONS[0])
     conn.execute(
@@ -438,6 +439,8 @@ def test_a_batch_database_of_schema_1_gains_the_sandboxed_column(tmp_path):
     conn.commit()
     conn.close()
     with contextlib.closing(open_db(tmp_path)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         row = conn.execute("SELECT points, sandboxed FROM submissions").fetchone()
+        columns = {r["name"] for r in conn.execute("PRAGMA table_info(episodes)")}
     assert (row["points"], row["sandboxed"]) == (75.0, None)  # kept; not known to have had it
+    assert {"keep_out_s", "hot_s"} <= columns

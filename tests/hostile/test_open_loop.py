@@ -13,8 +13,8 @@ and replays what a student can compute at home from the public scenario and the 
   mission, in base_link;
 - pcb_inspection: the verdict for the visible board ("solder_bridge").
 
-The graded test (marked heavy: `make test-heavy`) runs one grading per assignment but
-logistics_crossing (whose replay is checked in the simulator only: see there), one install each,
+The graded test (marked heavy: `make test-heavy`) runs one grading per scenario of each
+assignment but logistics_crossing (whose replays are checked in the simulator only: see there),
 with the visible variant and two hidden variants, all graded as the runs of a test copy of the
 assignment: the hidden ones are sampled with `Scenario.variant(index, seed)` for a fixed seed (not
 from a teacher's secret, so that the test does not depend on where seeds come from), and their
@@ -74,12 +74,18 @@ def _route(scenario, start_xy, goal_xy) -> np.ndarray:
     return grid.cell_to_world(smooth_path(cost, cells))
 
 
-def _forklift_clear(scenario, t_s: float, robot_xy, goal_xy) -> bool:
+def _aisle_movers(scenario) -> list:
+    """The actors that drive a straight north-south aisle the robot must cross: the warehouse's
+    forklift, the welding cell's welder (the warehouse's picker walks a loop round a rack)."""
+    return [a for a in scenario.world.actors if len({round(x, 6) for x, _ in a.path_xy}) == 1]
+
+
+def _aisle_clear(scenario, t_s: float, robot_xy, goal_xy) -> bool:
     """Whether the robot, driving straight to its goal from time `t_s` (at 0.2 m/s: a little
-    slower than it does), stays well clear of every forklift while it is in that forklift's
-    aisle. The timetables are public; this warehouse's forklift drives a north-south aisle."""
+    slower than it does), stays well clear of every aisle mover while it is in that mover's
+    aisle. The timetables are public; the aisles run north-south."""
     length = math.dist(robot_xy, goal_xy)
-    for actor in (a for a in scenario.world.actors if a.kind == "forklift"):
+    for actor in _aisle_movers(scenario):
         aisle_x = actor.path_xy[0][0]
         for tau in np.arange(0.0, length / 0.2 + 3.0, 0.25):
             f = min(1.0, tau * 0.2 / max(length, 1e-6))
@@ -87,7 +93,7 @@ def _forklift_clear(scenario, t_s: float, robot_xy, goal_xy) -> bool:
             if abs(here[0] - aisle_x) > 1.4:
                 continue
             x, y, _ = actor.pose_at(t_s + tau)
-            if math.dist(here, (x, y)) < 1.9:
+            if math.dist(here, (x, y)) < (1.9 if actor.kind == "forklift" else 1.2):
                 return False
     return True
 
@@ -116,7 +122,7 @@ def drive_plan(scenario, world_seed: int) -> list[tuple[float, float]]:
         pose = world.true_pose()
         path = _route(scenario, (pose.x, pose.y), goal)
         path[-1] = goal
-        aisle_x = [a.path_xy[0][0] for a in scenario.world.actors if a.kind == "forklift"]
+        aisle_x = [a.path_xy[0][0] for a in _aisle_movers(scenario)]
         for _ in range(round(240.0 / TICK_S)):
             pose = world.true_pose()
             cmd = follow_path(
@@ -127,7 +133,7 @@ def drive_plan(scenario, world_seed: int) -> list[tuple[float, float]]:
             near_aisle = any(
                 abs(pose.x - x) < 2.2 and (pose.x - x) * (goal[0] - x) < 0 for x in aisle_x
             )
-            if near_aisle and not _forklift_clear(scenario, world.time_s, (pose.x, pose.y), goal):
+            if near_aisle and not _aisle_clear(scenario, world.time_s, (pose.x, pose.y), goal):
                 send(0.0, 0.0)  # wait for the forklift, short of its aisle
                 continue
             send(cmd.linear_mps, cmd.angular_rps)
@@ -359,10 +365,10 @@ def hidden_variants(scenario, count: int = 2, differ=lambda variant: True) -> li
     return found
 
 
-def plan_for(assignment_id: str, assignment, visible) -> tuple[dict, float]:
-    """What the attacker replays, and how long the replay lasts (s of sim time)."""
+def plan_for(assignment_id: str, run, visible) -> tuple[dict, float]:
+    """What the attacker replays against one scenario `run` of the assignment, and how long the
+    replay lasts (s of sim time)."""
     if assignment_id in ("plating_stations", "logistics_crossing"):
-        (run,) = assignment.runs
         commands = drive_plan(visible, run.seed * 1000)  # the grader's world seed, variant 0
         return {"kind": "drive", "pieces": _compress(commands)}, len(commands) * TICK_S
     if assignment_id == "machining_pick_place":
@@ -375,17 +381,25 @@ def plan_for(assignment_id: str, assignment, visible) -> tuple[dict, float]:
 # and through real processes it missed even the visible variant once on a quiet machine (task 0,
 # 2026-12-06), so as a CI test it would fail on timing, not on what it checks. Its replay is
 # checked deterministically in the simulator below (visible: full marks; six hidden: fail).
-@pytest.mark.heavy  # make test-heavy: three gradings, about 2.5 minutes together
+# One grading per scenario an assignment runs (plating_stations: the plating plant and the
+# heat-treatment shop), each with its own replay: a student memorises one world at a time.
+@pytest.mark.heavy  # make test-heavy: four gradings, about 3.5 minutes together
 @pytest.mark.parametrize(
-    "assignment_id", ["plating_stations", "machining_pick_place", "pcb_inspection"]
+    ("assignment_id", "run_index"),
+    [
+        ("plating_stations", 0),
+        ("plating_stations", 1),
+        ("machining_pick_place", 0),
+        ("pcb_inspection", 0),
+    ],
 )
 def test_an_open_loop_submission_full_on_the_visible_variant_fails_the_hidden_ones(
-    assignment_id, tmp_path
+    assignment_id, run_index, tmp_path
 ):
     assignment = load_assignment(assignment_id)
-    (run,) = assignment.runs
+    run = assignment.runs[run_index]
     visible = run.scenario.variant(0, run.seed)
-    plan, replay_s = plan_for(assignment_id, assignment, visible)
+    plan, replay_s = plan_for(assignment_id, run, visible)
     differ = (
         (lambda v: v.tasks[0].expected_label != visible.tasks[0].expected_label)
         if assignment_id == "pcb_inspection"
@@ -425,10 +439,21 @@ def replay_in_simulator(scenario, commands, world_seed: int) -> float:
     return judge.metrics.progress
 
 
-@pytest.mark.parametrize("assignment_id", ["plating_stations", "logistics_crossing"])
-def test_the_replayed_drive_misses_every_sampled_hidden_variant_in_the_simulator(assignment_id):
+@pytest.mark.heavy  # gradings in the simulator: make test-heavy
+@pytest.mark.parametrize(
+    ("assignment_id", "run_index"),
+    [
+        ("plating_stations", 0),  # banwol_plating_01
+        ("plating_stations", 1),  # sihwa_heat_treatment_01
+        ("logistics_crossing", 0),  # sihwa_logistics_01
+        ("logistics_crossing", 1),  # banwol_welding_01
+    ],
+)
+def test_the_replayed_drive_misses_every_sampled_hidden_variant_in_the_simulator(
+    assignment_id, run_index
+):
     """The same replay without ROS in between: deterministic, so it can afford more variants."""
-    (run,) = load_assignment(assignment_id).runs
+    run = load_assignment(assignment_id).runs[run_index]
     visible = run.scenario.variant(0, run.seed)
     commands = drive_plan(visible, run.seed * 1000)
     assert replay_in_simulator(visible, commands, run.seed * 1000) == 1.0

@@ -140,6 +140,8 @@ WORLD_SCHEMA = {
                     "kind": {"enum": ["keep_out", "slow", "hot"]},
                     "center_m": _XY,
                     "size_m": _SIZE,
+                    # hot zones only (and required there): safety score lost per second inside
+                    "penalty_per_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
                 },
             },
         },
@@ -229,6 +231,9 @@ class Zone:
     kind: str  # keep_out | slow | hot
     center_xy: tuple[float, float]
     size_xy: tuple[float, float]
+    # hot zones: safety score (0..1) lost per second the robot's base_footprint is inside.
+    # Keep-out zones cost the scenario's penalties.keep_out_per_s; slow zones are markings only.
+    penalty_per_s: float = 0.0
 
     def contains(self, xy: np.ndarray) -> bool:
         return (
@@ -287,6 +292,33 @@ def _display(station: dict, base_dir: Path | None, locate: Locator, where: tuple
             f"표시 이미지 {image}을(를) 찾을 수 없습니다",
         )
     return (image, tuple(float(v) for v in station["display"]["size_m"]))
+
+
+def _zone(zone: dict, locate: Locator, where: tuple) -> Zone:
+    """A floor zone; a hot zone must say what a second inside costs, and only a hot zone may."""
+    hot = zone["kind"] == "hot"
+    if hot and "penalty_per_s" not in zone:
+        raise WorldError(
+            locate(where),
+            "a hot zone needs penalty_per_s: the safety score lost per second inside (e.g. 0.05)",
+            "고온 구역에는 penalty_per_s(안에 있는 1초마다 깎이는 안전 점수, 예: 0.05)가 필요합니다",
+        )
+    if not hot and "penalty_per_s" in zone:
+        raise WorldError(
+            locate((*where, "penalty_per_s")),
+            f"penalty_per_s is for hot zones only (a {zone['kind']} zone costs "
+            "penalties.keep_out_per_s if it is keep-out, nothing if it is slow)",
+            f"penalty_per_s는 고온 구역에만 씁니다 ({zone['kind']} 구역: 출입 금지 구역은 "
+            "penalties.keep_out_per_s, 서행 구역은 감점 없음)",
+        )
+    return Zone(
+        zone["name"]["ko"],
+        zone["name"]["en"],
+        zone["kind"],
+        tuple(zone["center_m"]),
+        tuple(zone["size_m"]),
+        float(zone.get("penalty_per_s", 0.0)),
+    )
 
 
 def parse_world(
@@ -381,8 +413,7 @@ def parse_world(
         actors.append(make_actor(a, locate, where))
 
     zones = tuple(
-        Zone(z["name"]["ko"], z["name"]["en"], z["kind"], tuple(z["center_m"]), tuple(z["size_m"]))
-        for z in world.get("zones", [])
+        _zone(z, locate, (*key, "zones", i)) for i, z in enumerate(world.get("zones", []))
     )
 
     inside(start["position_m"], ("robot_start", "position_m"), "robot start", "로봇 시작 위치")

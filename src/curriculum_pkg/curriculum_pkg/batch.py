@@ -121,6 +121,10 @@ CREATE TABLE episodes (
 -- 1: the run had the complete sandbox, 0: it had not (--allow-unsandboxed), NULL: no result
 ALTER TABLE submissions ADD COLUMN sandboxed INTEGER;
 """,
+    2: """
+-- seconds in hot zones (result.json 1.8); NULL for episodes graded before
+ALTER TABLE episodes ADD COLUMN hot_s REAL;
+""",
 }
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -557,6 +561,7 @@ def _episode_row(sub_id: str, ep: dict) -> dict:
         "sim_time_s": metrics.get("sim_time_s"),
         "collisions": len(metrics["collisions"]) if "collisions" in metrics else None,
         "keep_out_s": metrics.get("keep_out_s"),
+        "hot_s": metrics.get("hot_s"),
         "mux_interventions": metrics.get("mux_interventions"),
         "spoofed_topics": len({s["topic"] for s in ep.get("spoofed", [])}),
         "real_time_factor": ep.get("real_time_factor_achieved"),

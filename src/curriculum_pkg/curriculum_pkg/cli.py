@@ -5,11 +5,13 @@ rootroute grade SUBMISSION -a ASSIGNMENT  grade a submission in the embedded sim
 rootroute batch CLASS_DIR -a ASSIGNMENT   grade every submission folder of a class, resumable
 rootroute report BATCH_DIR                write a batch's leaderboard (leaderboard.md, .csv)
 rootroute scenario validate FILE...       check scenario files and their hidden variants
-rootroute scenario list                   list the scenario library
+rootroute scenario list [--plain]         list the scenario library (difficulty, tasks, bounds)
 rootroute scenario preview FILE [-o PNG]  draw a scenario's top-down preview picture
 rootroute scenario sdf FILE [-o DIR]      write a scenario's Gazebo world (world.sdf + textures)
 rootroute sim SCENARIO                    run the simulator + bridge for your own nodes
 rootroute view RECORDING.mcap             replay a graded episode in the browser
+rootroute assignment list [--plain]       list the assignments (scenarios, rubric, pacing)
+rootroute assignment validate FILE...     check assignments: types, rubric, scenarios, packages
 rootroute new-assignment ID -s SCENARIO   start a new assignment (assignment.yaml + starter)
 rootroute secret new FILE                 make a teacher's grading secret for hidden variants
 """
@@ -186,15 +188,12 @@ def cmd_report(args) -> int:
 
 
 def cmd_scenario(args) -> int:
-    from curriculum_pkg.scenario import list_scenarios, load_scenario
-
     if args.action == "list":
-        for path in list_scenarios():
-            try:
-                s = load_scenario(path)
-                print(f"{s.id:<24} {s.industry:<14} {s.title['ko']} / {s.title['en']}")
-            except LocatedError as err:
-                print(f"{path.name:<24} INVALID: {err.bilingual()}")
+        from curriculum_pkg.catalogue import library_assignments, print_listing, scenario_listing
+        from curriculum_pkg.scenario import list_scenarios
+
+        assignments = [a for _, a in library_assignments() if not isinstance(a, LocatedError)]
+        print_listing(scenario_listing(list_scenarios(), assignments), plain=args.plain or None)
         return 0
     if args.action in ("preview", "sdf"):
         return _scenario_picture_or_world(args)
@@ -239,16 +238,10 @@ def _validate_scenario(file: str, seeds: int, variants: int | None) -> int:
 def _declared_variants(scenario_id: str) -> int:
     """How many variants (the visible one included) the library's assignments grade of a
     scenario: the most any of them does, or 3 when none uses it."""
-    from curriculum_pkg.assignment import ASSIGNMENT_DIR, load_assignment
+    from curriculum_pkg.catalogue import graded_variants, library_assignments
 
-    counts = [3]
-    for path in sorted(ASSIGNMENT_DIR.glob("*/assignment.yaml")):
-        try:
-            runs = load_assignment(path).runs
-        except LocatedError:
-            continue
-        counts += [run.variants for run in runs if run.scenario.id == scenario_id]
-    return max(counts) if len(counts) == 1 else max(counts[1:])
+    assignments = [a for _, a in library_assignments() if not isinstance(a, LocatedError)]
+    return max((n for _, n in graded_variants(assignments).get(scenario_id, [])), default=3)
 
 
 def _scenario_picture_or_world(args) -> int:
@@ -284,6 +277,32 @@ def _scenario_picture_or_world(args) -> int:
         f"  ros2 launch launch/gazebo_sim.launch.py scenario:={path}   (또는 / or: gz sim {world})"
     )
     return 0
+
+
+def cmd_assignment(args) -> int:
+    """`assignment list`, or `assignment validate FILE...`: OK, or every located error."""
+    if args.action == "list":
+        from curriculum_pkg.catalogue import assignment_listing, library_assignments, print_listing
+
+        print_listing(assignment_listing(library_assignments()), plain=args.plain or None)
+        return 0
+    from curriculum_pkg.assignment_check import check_assignment
+
+    if not args.files:
+        print(
+            "rootroute assignment validate: give assignment.yaml files or folders / "
+            "assignment.yaml 파일이나 과제 폴더를 지정하세요",
+            file=sys.stderr,
+        )
+        return 2
+    status = 0
+    for file in args.files:
+        errors = check_assignment(file)
+        print(f"OK {file}" if not errors else f"FAIL {file}")
+        for err in errors:
+            print(f"  {err.bilingual()}")
+        status |= bool(errors)
+    return status
 
 
 def cmd_new_assignment(args) -> int:
@@ -514,7 +533,13 @@ def main(argv: list[str] | None = None) -> int:
         help="validate: variants per seed, the visible one included (default: as many as the "
         "library's assignments grade, or 3)",
     )
+    s.add_argument("--plain", action="store_true", help="list: tab-separated text, no table")
     s.set_defaults(func=cmd_scenario)
+    a = sub.add_parser("assignment", help="assignment library tools (teachers)")
+    a.add_argument("action", choices=["list", "validate"])
+    a.add_argument("files", nargs="*", help="validate: assignment.yaml files or their folders")
+    a.add_argument("--plain", action="store_true", help="list: tab-separated text, no table")
+    a.set_defaults(func=cmd_assignment)
     n = sub.add_parser("new-assignment", help="start a new assignment from a scenario")
     n.add_argument("id", help="assignment id: lower case, digits and _ (e.g. welding_round)")
     n.add_argument("-s", "--scenario", required=True, help="scenario id or .yaml path")

@@ -116,6 +116,7 @@ def progress_line(t_s: float, judge: EpisodeJudge, points: float | None = None) 
     line = (
         f"  t={t_s:6.1f} s  작업 / tasks {len(m.tasks_done)}/{m.tasks_total} ({done})  "
         f"충돌 / collisions {len(m.collisions)}  금지 구역 / keep-out {m.keep_out_s:.1f} s"
+        + (f"  고온 구역 / hot {m.hot_s:.1f} s" if m.hot_s > 0 else "")
     )
     return line if points is None else f"{line}  지금 점수 / score so far {points:.1f}"
 

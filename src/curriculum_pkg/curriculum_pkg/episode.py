@@ -1,4 +1,5 @@
-"""Judge one episode from ground truth (ROS-free): tasks done in order, collisions, keep-out time.
+"""Judge one episode from ground truth (ROS-free): tasks done in order, collisions, time in
+keep-out and hot zones.
 
 - navigate: the robot's base_footprint stays within station_radius_m of the stop point for dwell_s;
 - pick:     the part is held at least lift_m above where it started, for dwell_s;
@@ -9,6 +10,11 @@
             the first of those must name the item's true label. A wrong one fails the task for
             good, and the job goes on with the next one. Reports that came before the camera had
             seen the item are ignored, and listed.
+
+Zones (the robot's base_footprint inside the rectangle): seconds in keep-out zones add up in
+`keep_out_s`; seconds in hot zones (in front of a furnace door) in `hot_s`, and each of those
+seconds weighed by its zone's `penalty_per_s` in `hot_penalty` (where hot zones overlap, the
+hottest counts). Entering either kind of zone is an event.
 
 Safety around people: touching a worker or a forklift is a collision like any other (the
 simulator names it `actor:<id>`). Near a worker the judge also measures the clearance from the
@@ -25,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from common_pkg.worldspec import Pose2D, WorldSpec
+from common_pkg.worldspec import Pose2D, WorldSpec, Zone
 from curriculum_pkg.scenario import Scenario, Task
 
 COLLISION_DEBOUNCE_S = 0.5  # touching the same thing again within this time is the same collision
@@ -38,9 +44,9 @@ SPEED_WINDOW_S = 0.1  # the robot's speed is measured over this much sim time (p
 @dataclass(frozen=True)
 class EpisodeEvent:
     """A moment worth seeing again in the replay (`rootroute view`): a task done or failed, a
-    collision, entering a keep-out zone, a near miss, a safety mux intervention."""
+    collision, entering a keep-out or hot zone, a near miss, a safety mux intervention."""
 
-    kind: str  # task_done | task_failed | collision | keep_out | near_miss | mux_intervention
+    kind: str  # task_done | task_failed | collision | keep_out | hot_zone | near_miss | mux_intervention
     t_s: float
     en: str
     ko: str
@@ -62,6 +68,8 @@ class EpisodeMetrics:
     completion_time_s: float | None = None
     collisions: list[tuple[float, str]] = field(default_factory=list)  # (sim time, what was hit)
     keep_out_s: float = 0.0
+    hot_s: float = 0.0  # seconds in hot zones
+    hot_penalty: float = 0.0  # sum over those seconds of the zone's penalty_per_s (safety score)
     mux_interventions: int = 0  # times the safety mux overrode a command (when the graph has one)
     sim_time_s: float = 0.0
     trajectory: list[tuple[float, float, float]] = field(
@@ -102,6 +110,7 @@ class EpisodeJudge:
         self._seen_at: dict[str, float] = {}  # station id -> when a published frame first showed it
         self._unseen_counted: set[tuple[str, float, str]] = set()
         self._in_keep_out = False
+        self._in_hot: Zone | None = None  # the hot zone the robot is in
         self._events: list[EpisodeEvent] = []
 
     def drain_events(self) -> list[EpisodeEvent]:
@@ -138,22 +147,7 @@ class EpisodeJudge:
         if t - self._last_sample >= self._period:
             m.trajectory.append((round(t, 3), round(pose.x, 4), round(pose.y, 4)))
             self._last_sample = t
-        zone = next(
-            (
-                z
-                for z in self.world.zones
-                if z.kind == "keep_out" and z.contains(np.array([pose.x, pose.y]))
-            ),
-            None,
-        )
-        if zone is not None:
-            m.keep_out_s += dt
-            if not self._in_keep_out:
-                self._event(
-                    "keep_out", t, f"entered keep-out zone {zone.name_en}",
-                    f"출입 금지 구역 진입: {zone.name_ko}",
-                )  # fmt: skip
-        self._in_keep_out = zone is not None
+        self._judge_zones(t, dt, pose)
         for thing in contacts:
             if t - self._last_touch.get(thing, -math.inf) > COLLISION_DEBOUNCE_S:
                 m.collisions.append((round(t, 3), thing))
@@ -186,6 +180,32 @@ class EpisodeJudge:
             self._holding_since = t
         if t - self._holding_since >= self.scenario.dwell_s:
             self._finish(task, t)
+
+    def _judge_zones(self, t: float, dt: float, pose: Pose2D) -> None:
+        m = self.metrics
+        here = np.array([pose.x, pose.y])
+        inside = [z for z in self.world.zones if z.contains(here)]
+        zone = next((z for z in inside if z.kind == "keep_out"), None)
+        if zone is not None:
+            m.keep_out_s += dt
+            if not self._in_keep_out:
+                self._event(
+                    "keep_out", t, f"entered keep-out zone {zone.name_en}",
+                    f"출입 금지 구역 진입: {zone.name_ko}",
+                )  # fmt: skip
+        self._in_keep_out = zone is not None
+        hot = max(
+            (z for z in inside if z.kind == "hot"), key=lambda z: z.penalty_per_s, default=None
+        )
+        if hot is not None:
+            m.hot_s += dt
+            m.hot_penalty += hot.penalty_per_s * dt
+            if hot is not self._in_hot:
+                self._event(
+                    "hot_zone", t, f"entered hot zone {hot.name_en} (-{hot.penalty_per_s:g}/s)",
+                    f"고온 구역 진입: {hot.name_ko} (초당 -{hot.penalty_per_s:g})",
+                )  # fmt: skip
+        self._in_hot = hot
 
     def _first_report_with_evidence(
         self, station_id: str, reports: dict[str, list[tuple[float, str]]]

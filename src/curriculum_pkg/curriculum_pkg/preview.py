@@ -156,6 +156,8 @@ def _draw_floor_zones_and_blocks(pen: _Pen, world) -> None:
         ax.add_patch(_rect(zone.center_xy, zone.size_xy, 0.0, zorder=1, **style))
         top = (zone.center_xy[0], zone.center_xy[1] + zone.size_xy[1] / 2)
         name = pen.one(zone.name_ko, zone.name_en)
+        if zone.kind == "hot":  # what a second inside costs, as the briefing should say
+            name += f" (-{zone.penalty_per_s:g}/{pen.one('초', 's')})"
         pen.label(name, top, (0, -3), va="top", color=[0.55 * c for c in rgb], zorder=6)
     for block in world.walls:
         ax.add_patch(_rect(block.center_xy, block.size_xy, block.yaw_rad, color=WALL_RGB, zorder=2))

@@ -19,7 +19,8 @@ from curriculum_pkg.reports.templating import render_markdown
 from curriculum_pkg.timing import graph_was_slow
 from curriculum_pkg.variants import bounds_lines
 
-RESULT_SCHEMA_VERSION = "1.7"  # 1.7 ros_distro (humble | jazzy); 1.6 episodes[].timing;
+RESULT_SCHEMA_VERSION = "1.8"  # 1.8 metrics.hot_s and metrics.hot_penalty (hot zones);
+# 1.7 ros_distro (humble | jazzy); 1.6 episodes[].timing;
 # 1.1 sandbox; 1.2 episodes[].recording; 1.3 error.kind;
 # 1.4 metrics.min_worker_clearance_m and metrics.near_misses; 1.5 hidden (how hidden variants
 # were seeded: secret fingerprint, team), episodes[].hidden, metrics.unseen_reports, and a
@@ -103,6 +104,9 @@ def result_dict(result) -> dict:
                     "completion_time_s": ep.metrics.completion_time_s,
                     "collisions": [{"t_s": t, "with": what} for t, what in ep.metrics.collisions],
                     "keep_out_s": round(ep.metrics.keep_out_s, 3),
+                    # seconds in hot zones, and the safety score they cost (penalty_per_s x s)
+                    "hot_s": round(ep.metrics.hot_s, 3),
+                    "hot_penalty": round(ep.metrics.hot_penalty, 4),
                     "min_worker_clearance_m": ep.metrics.min_worker_clearance_m,
                     "near_misses": [{"t_s": t, "worker": w} for t, w in ep.metrics.near_misses],
                     "mux_interventions": ep.metrics.mux_interventions,

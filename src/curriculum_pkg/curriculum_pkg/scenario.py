@@ -23,6 +23,8 @@ SCENARIO_DIR = package_data_dir(
     "curriculum_pkg", "scenarios", Path(__file__).resolve().parents[1] / "scenarios"
 )
 SCHEMA_VERSION = 1
+# How hard a scenario is, in teaching order, with the Korean course-level labels.
+DIFFICULTIES = {"beginner": "입문", "intermediate": "중급", "advanced": "고급"}
 
 _TEXT = {
     "type": "object",
@@ -39,6 +41,7 @@ SCENARIO_SCHEMA = {
         "schema_version",
         "id",
         "industry",
+        "difficulty",
         "title",
         "briefing",
         "source",
@@ -64,6 +67,7 @@ SCENARIO_SCHEMA = {
                 "auto_parts",
             ]
         },
+        "difficulty": {"enum": list(DIFFICULTIES)},
         "title": _TEXT,
         "briefing": _TEXT,
         "source": {"type": "string"},
@@ -160,6 +164,7 @@ class Scenario:
     id: str
     path: Path
     industry: str
+    difficulty: str  # beginner | intermediate | advanced (DIFFICULTIES)
     title: dict[str, str]
     briefing: dict[str, str]
     source: str
@@ -250,6 +255,12 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     path = resolve_scenario_path(name_or_path)
     data, locate = load_yaml(path, ScenarioError)
+    if isinstance(data, dict) and "difficulty" not in data:  # new in the format: say the values
+        raise ScenarioError(
+            locate(("difficulty",)),
+            "missing required key 'difficulty': beginner, intermediate or advanced",
+            "필수 항목 'difficulty'가 없습니다: beginner(입문), intermediate(중급), advanced(고급) 중 하나",
+        )
     validate(data, SCENARIO_SCHEMA, locate, ScenarioError)
     try:
         world = parse_world(data["world"], data["robot_start"], locate, base_dir=path.parent)
@@ -268,6 +279,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         id=data["id"],
         path=path,
         industry=data["industry"],
+        difficulty=data["difficulty"],
         title=data["title"],
         briefing=data["briefing"],
         source=data["source"],

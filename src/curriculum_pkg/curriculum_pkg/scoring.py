@@ -2,9 +2,10 @@
 
 - graph:      share of required interface checks (nodes, topics, types, rates) that pass
 - task:       share of the scenario's tasks (navigate, pick, place) done in order
-- safety:     1 - penalties (collisions, keep-out seconds, near misses with workers,
-              safety-mux interventions), times task progress: safety is earned while doing the
-              task, so a robot that never moves earns none
+- safety:     1 - penalties (collisions, keep-out seconds, hot-zone seconds times each hot
+              zone's penalty_per_s, near misses with workers, safety-mux interventions), times
+              task progress: safety is earned while doing the task, so a robot that never moves
+              earns none
 - efficiency: nominal time / completion time, capped at 1; 0 if the task was not completed
 
 Spoofing (publishing on a topic the simulator or a platform node owns) fails the episode: task,
@@ -43,6 +44,7 @@ def safety_score(
     penalty = (
         scenario.collision_penalty * len(metrics.collisions)
         + scenario.keep_out_penalty_per_s * metrics.keep_out_s
+        + metrics.hot_penalty  # penalty_per_s x seconds, summed over the hot zones entered
         + scenario.near_miss_penalty * len(metrics.near_misses)
         + intervention_penalty * metrics.mux_interventions
     )
@@ -113,6 +115,10 @@ def score_episode(
     n, total = len(metrics.tasks_done), metrics.tasks_total
     when = f"{metrics.completion_time_s:.1f} s" if metrics.completed else "-"
     people_en, people_ko = _people_feedback(scenario, metrics)
+    hot_en = hot_ko = ""
+    if any(z.kind == "hot" for z in scenario.world.zones):
+        hot_en = f"{metrics.hot_s:.1f} s in hot zones (-{metrics.hot_penalty:.2f}), "
+        hot_ko = f"고온 구역 {metrics.hot_s:.1f}초 (-{metrics.hot_penalty:.2f}), "
     return [
         Criterion(
             "graph",
@@ -154,11 +160,13 @@ def score_episode(
             s,
             ("EPISODE FAILED (spoofing); " if spoofers else "")
             + f"{len(metrics.collisions)} collision(s), {metrics.keep_out_s:.1f} s in keep-out zones, "
-            f"{metrics.mux_interventions} safety-mux intervention(s); "
+            + hot_en
+            + f"{metrics.mux_interventions} safety-mux intervention(s); "
             f"scaled by task progress {t:.0%}" + people_en,
             ("에피소드 실패 (토픽 위조); " if spoofers else "")
             + f"충돌 {len(metrics.collisions)}회, 출입 금지 구역 {metrics.keep_out_s:.1f}초, "
-            f"안전 먹스 개입 {metrics.mux_interventions}회; "
+            + hot_ko
+            + f"안전 먹스 개입 {metrics.mux_interventions}회; "
             f"작업 진행률 {t:.0%}를 곱함" + people_ko,
         ),
         Criterion(

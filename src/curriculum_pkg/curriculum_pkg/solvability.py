@@ -11,7 +11,9 @@ What must hold, cheapest first:
 - every station's marker can be seen from its stop point (nothing taller than the camera between);
 - where the robot picks and places, both are within the arm's reach from where it stands;
 - every navigate / inspect stop point is reachable from the start on the scenario's occupancy grid,
-  keep-out zones included, inflated by the robot's radius (planning_pkg's grid and A*).
+  keep-out zones included, inflated by the robot's radius (planning_pkg's grid and A*). Hot and
+  slow zones are floor the robot may cross (at a cost to its safety score, for hot ones): they
+  neither block a way nor forbid a start or a stop point.
 
 Shapes are rectangles in plan (x, y), tested with the separating axis theorem; metres, radians.
 """

@@ -35,7 +35,7 @@ SCAN_PERIOD_S = 0.5
 # Which events a report's criterion is about: clicking the finding jumps to the first of them.
 FINDING_EVENTS = {
     "task": ("task_failed", "task_done"),
-    "safety": ("collision", "keep_out", "near_miss", "mux_intervention"),
+    "safety": ("collision", "keep_out", "hot_zone", "near_miss", "mux_intervention"),
     "efficiency": ("task_done",),
 }
 

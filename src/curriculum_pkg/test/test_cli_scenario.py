@@ -39,7 +39,7 @@ def test_malformed_scenario_gets_the_located_bilingual_error_and_exit_1(tmp_path
     out = tmp_path / "out"
     assert main(["scenario", verb, str(broken), "-o", str(out)]) == 1
     printed = capsys.readouterr().out
-    assert printed.startswith("FAIL broken.yaml:63:")  # file:line:col, as `scenario validate`
+    assert printed.startswith("FAIL broken.yaml:64:")  # file:line:col, as `scenario validate`
     assert "marker_id" in printed and "두 번 사용되었습니다" in printed
     assert "Traceback" not in printed
     assert not out.exists()

@@ -66,20 +66,31 @@ def test_seeds_depend_on_the_secret_the_variant_and_the_team(secret, tmp_path):
 def test_without_a_secret_only_visible_variants_are_planned_and_it_says_so():
     assignment = load_assignment("plating_stations")
     plans, hidden = plan_episodes(assignment)
-    assert [(p.variant, p.hidden) for p in plans] == [(0, False)]
-    assert plans[0].seed == assignment.runs[0].seed  # the visible world's public seed
+    # one visible episode per scenario: the plating plant and the heat-treatment shop
+    assert [(p.scenario.id, p.variant, p.hidden) for p in plans] == [
+        ("banwol_plating_01", 0, False),
+        ("sihwa_heat_treatment_01", 0, False),
+    ]
+    for plan, run in zip(plans, assignment.runs, strict=True):
+        assert plan.seed == run.seed  # the visible world's public seed
     assert not hidden.graded and "only the visible" in hidden.en and "공개 변형만" in hidden.ko
 
 
 def test_with_a_secret_hidden_variants_take_its_seeds_never_the_public_one(secret):
     assignment = load_assignment("logistics_crossing")
     plans, hidden = plan_episodes(assignment, secret)
-    assert [(p.variant, p.hidden) for p in plans] == [(0, False), (1, True), (2, True)]
-    public = assignment.runs[0].seed
-    assert all(p.seed != public for p in plans[1:])
+    # the visible variant of each scenario (the warehouse, the welding cell), then two hidden
+    # variants of each
+    scenarios = ("sihwa_logistics_01", "banwol_welding_01")
+    assert [(p.scenario.id, p.variant, p.hidden) for p in plans] == [
+        *((scenario_id, 0, False) for scenario_id in scenarios),
+        *((scenario_id, variant, True) for scenario_id in scenarios for variant in (1, 2)),
+    ]
+    public = {run.seed for run in assignment.runs}
+    assert all(p.seed not in public for p in plans if p.hidden)
     assert hidden.graded and hidden.secret_fingerprint == secret.fingerprint
     team_plans, team_info = plan_episodes(assignment, secret, team="team07")
-    assert [p.seed for p in team_plans[1:]] != [p.seed for p in plans[1:]]
+    assert [p.seed for p in team_plans if p.hidden] != [p.seed for p in plans if p.hidden]
     assert team_info.team == "team07" and "team07" in team_info.en
 
 

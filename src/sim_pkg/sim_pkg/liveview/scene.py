@@ -43,6 +43,7 @@ def floor_plan(world: WorldSpec) -> dict:
                 "en": z.name_en,
                 "center": [_r(z.center_xy[0]), _r(z.center_xy[1])],
                 "size": [_r(z.size_xy[0]), _r(z.size_xy[1])],
+                "penalty_per_s": z.penalty_per_s,  # hot zones: safety score lost per second
             }
             for z in world.zones
         ],

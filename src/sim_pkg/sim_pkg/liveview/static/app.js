@@ -8,7 +8,7 @@ const TEXT = {
     mode_live: "실시간", mode_replay: "다시 보기", speed: "속도", fastest: "최대",
     sim_time: "시뮬레이션 시간", progress: "과제 진행", play: "▶ 재생", pause: "⏸ 일시정지",
     legend_true: "로봇 실제 위치(참값)", legend_odom: "오도메트리(/odom) 위치",
-    legend_scan: "라이다 스캔(/scan)", legend_trail: "지나온 경로", legend_keepout: "출입 금지 구역",
+    legend_scan: "라이다 스캔(/scan)", legend_trail: "지나온 경로", legend_keepout: "출입 금지 구역", legend_hot: "고온 구역 (초당 감점)",
     camera: "카메라", camera_off: "카메라 꺼짐: /camera/image_raw 토픽을 구독하는 노드가 없습니다.",
     topics: "학생 토픽 (Path, PoseArray, Marker)", no_topics: "아직 없습니다.",
     events: "사건 타임라인", findings: "채점 결과", no_events: "기록된 사건이 없습니다.",
@@ -19,7 +19,7 @@ const TEXT = {
     mode_live: "live", mode_replay: "replay", speed: "Speed", fastest: "fastest",
     sim_time: "Sim time", progress: "Task progress", play: "▶ Play", pause: "⏸ Pause",
     legend_true: "robot, true pose (ground truth)", legend_odom: "robot, /odom pose",
-    legend_scan: "lidar scan (/scan)", legend_trail: "path driven", legend_keepout: "keep-out zone",
+    legend_scan: "lidar scan (/scan)", legend_trail: "path driven", legend_keepout: "keep-out zone", legend_hot: "hot zone (penalty per second)",
     camera: "Camera", camera_off: "Camera off: no node subscribes to /camera/image_raw.",
     topics: "Student topics (Path, PoseArray, Marker)", no_topics: "None yet.",
     events: "Event timeline", findings: "Findings", no_events: "No events recorded.",
@@ -32,7 +32,7 @@ const ROBOT_L = 0.281, ROBOT_W = 0.306; // TurtleBot3 Waffle Pi footprint, metre
 const ZONE_FILL = { keep_out: "rgba(224,49,49,0.22)", slow: "rgba(250,176,5,0.22)", hot: "rgba(232,89,12,0.22)" };
 const ZONE_LINE = { keep_out: "#e03131", slow: "#f08c00", hot: "#e8590c" };
 const EVENT_COLOR = { task_done: "#2f9e44", task_failed: "#e8590c", collision: "#e03131",
-  keep_out: "#c2255c", mux_intervention: "#f08c00", near_miss: "#fab005" };
+  keep_out: "#c2255c", hot_zone: "#e8590c", mux_intervention: "#f08c00", near_miss: "#fab005" };
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("floor");
@@ -117,7 +117,8 @@ function drawScene() {
   for (let gy = 1; gy < sc.floor[1]; gy++) polyline([[0, gy], [sc.floor[0], gy]], "#f1f3f5", 1);
   for (const z of sc.zones) {
     box(z.center[0], z.center[1], z.size[0], z.size[1], 0, ZONE_FILL[z.kind], ZONE_LINE[z.kind]);
-    label(z[L], z.center[0], z.center[1] + z.size[1] / 2 - 0.15, ZONE_LINE[z.kind], 12);
+    const cost = z.kind === "hot" ? ` (-${z.penalty_per_s}/${L === "ko" ? "초" : "s"})` : "";
+    label(z[L] + cost, z.center[0], z.center[1] + z.size[1] / 2 - 0.15, ZONE_LINE[z.kind], 12);
   }
   for (const b of [...sc.walls, ...sc.obstacles]) box(b.center[0], b.center[1], b.size[0], b.size[1], b.yaw, rgba(b.rgba), "#495057");
   for (const p of sc.parts) box(p.center[0], p.center[1], p.size[0], p.size[1], p.yaw, "#f08c00", "#862e9c");

@@ -23,7 +23,7 @@ from warehouse_runner.movers import (
     measure_speeds,
     update_lanes,
 )
-from warehouse_runner.site_map import fit_rigid_2d, to_odom
+from warehouse_runner.site_map import fit_rigid_2d, to_odom, worst_fit_m
 from warehouse_runner.steering import SteeringConfig, scan_points, steer
 
 SPEED_WINDOW_S = 0.6  # measure movers' speeds against the sighting this long ago
@@ -51,10 +51,14 @@ class Navigator(Node):
         # The site map, in the scenario's frame (its briefing and preview): the stations in
         # mission order, and the aisles forklifts drive (x1, y1, x2, y2 per aisle). Empty: no
         # map, the robot learns the aisles from /moving_obstacles alone.
-        self.map_stations = self.declare_parameter(
-            "map_stations_xy", Parameter.Type.DOUBLE_ARRAY
-        ).value
-        self.map_aisles = self.declare_parameter("map_aisles_xy", Parameter.Type.DOUBLE_ARRAY).value
+        # More sites: their names in `map_sites`, each with map_<site>_stations_xy and
+        # map_<site>_aisles_xy. The mission picks the site whose stations it fits.
+        self.site_maps = [self.site_map("map_stations_xy", "map_aisles_xy")]
+        for site in self.declare_parameter("map_sites", Parameter.Type.STRING_ARRAY).value or []:
+            self.site_maps.append(self.site_map(f"map_{site}_stations_xy", f"map_{site}_aisles_xy"))
+        # A mission whose stations fit a map's worse than this is not on that map (another
+        # site); on none of them, the robot learns the aisles from /moving_obstacles alone.
+        self.map_match_m = float(self.declare_parameter("map_match_m", 0.75).value)
         self.arrive_m = float(self.declare_parameter("arrive_radius_m", 0.12).value)
         self.dwell_s = float(self.declare_parameter("dwell_s", 1.5).value)
         self.sensor_x_m = float(self.declare_parameter("lidar_x_offset_m", -0.024).value)
@@ -105,17 +109,35 @@ class Navigator(Node):
         self.committed_lane = None
         self.get_logger().info(f"mission: {len(self.goals)} stations, {len(self.lanes)} aisle(s)")
 
+    def site_map(self, stations_name: str, aisles_name: str) -> tuple[list, list]:
+        stations = self.declare_parameter(stations_name, Parameter.Type.DOUBLE_ARRAY).value
+        aisles = self.declare_parameter(aisles_name, Parameter.Type.DOUBLE_ARRAY).value
+        return list(stations or []), list(aisles or [])
+
     def lanes_from_map(self) -> tuple:
-        stations, aisles = self.map_stations or [], self.map_aisles or []
-        if not aisles:
-            return ()
-        if len(stations) != 2 * len(self.goals) or len(self.goals) < 2 or len(aisles) % 4:
-            self.get_logger().warning(
-                "map_stations_xy must hold x, y of every station, map_aisles_xy x1, y1, x2, y2 "
-                "of every aisle: map not used / 지도 파라미터 형식이 맞지 않아 지도를 쓰지 않습니다"
+        """The aisles of the site map that the mission's stations fit best, in odom."""
+        best = None  # (worst station fit in m, rotation, translation, aisles)
+        for stations, aisles in self.site_maps:
+            if not aisles or len(stations) != 2 * len(self.goals) or len(self.goals) < 2:
+                continue  # no aisles, or another number of stations: not this site
+            if len(aisles) % 4:
+                self.get_logger().warning(
+                    "map aisles need x1, y1, x2, y2 per aisle: map not used "
+                    "/ 지도의 통로는 x1, y1, x2, y2 네 값씩이어야 합니다: 지도를 쓰지 않습니다"
+                )
+                continue
+            map_xy = np.reshape(stations, (-1, 2))
+            rotation, translation = fit_rigid_2d(map_xy, np.array(self.goals))
+            worst_m = worst_fit_m(map_xy, self.goals, rotation, translation)
+            if best is None or worst_m < best[0]:
+                best = (worst_m, rotation, translation, aisles)
+        if best is None or best[0] > self.map_match_m:
+            self.get_logger().info(
+                "the mission's stations are on no map: aisles from /moving_obstacles only "
+                "/ 임무의 스테이션이 어느 지도와도 맞지 않아 통로는 /moving_obstacles로만 찾습니다"
             )
             return ()
-        rotation, translation = fit_rigid_2d(np.reshape(stations, (-1, 2)), np.array(self.goals))
+        _, rotation, translation, aisles = best
         ends = to_odom(np.reshape(aisles, (-1, 2)), rotation, translation)
         n = self.crossing_cfg.lane_min_sightings
         return tuple(

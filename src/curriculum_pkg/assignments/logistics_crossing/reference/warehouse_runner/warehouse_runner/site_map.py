@@ -29,3 +29,10 @@ def fit_rigid_2d(map_xy: np.ndarray, odom_xy: np.ndarray) -> tuple[np.ndarray, n
 def to_odom(points_xy, rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
     """Map-frame points (N, 2) in odom."""
     return np.asarray(points_xy, dtype=float).reshape(-1, 2) @ rotation.T + translation
+
+
+def worst_fit_m(map_xy, odom_xy, rotation: np.ndarray, translation: np.ndarray) -> float:
+    """How far the worst-fitting station lands from its waypoint once mapped (metres). Large: the
+    map is of another site (or the mission lists other stations), and must not be used."""
+    mapped = to_odom(map_xy, rotation, translation)
+    return float(np.max(np.linalg.norm(mapped - np.asarray(odom_xy, dtype=float), axis=1)))
