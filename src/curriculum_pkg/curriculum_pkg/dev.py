@@ -58,7 +58,7 @@ DEV_CPU_BUDGET_S = 24 * 3600  # a development session is not graded: no CPU budg
 class DevOptions:
     real_time_factor: float = 1.0
     view_port: int = 0  # the live view in a browser (sim_pkg.liveview); 0 = off
-    foxglove_port: int = 0  # a Foxglove WebSocket server (sim_pkg.foxglove_live); 0 = off
+    foxglove_port: int = 0  # a Foxglove WebSocket server (sim_pkg.ros.foxglove_live); 0 = off
     once: bool = False  # end after the first episode (scripts and tests)
     out_dir: Path = field(default_factory=lambda: Path("runs/dev"))
 

@@ -21,7 +21,7 @@ from nav_msgs.msg import Odometry
 from nav_msgs.msg import Path as PathMsg
 from rclpy.serialization import deserialize_message
 
-from sim_pkg.foxglove_live import scene_update
+from sim_pkg.ros.foxglove_live import scene_update
 
 SCENARIO = Path(__file__).resolve().parents[2] / "curriculum_pkg/scenarios/banwol_plating_01.yaml"
 # foxglove-sdk 0.30 accepts the first; the Foxglove app offers both, older servers take the second.

@@ -298,11 +298,11 @@ def run_paced(
 
 def start_foxglove(bridge: SimBridge, port: int):
     """A Foxglove WebSocket server showing the bridge's topics, the student's and the scene on
-    `port` (sim_pkg/foxglove_live.py), or None for port 0. foxglove-sdk is only imported here:
+    `port` (sim_pkg/ros/foxglove_live.py), or None for port 0. foxglove-sdk is only imported here:
     a robot or Gazebo image without it runs the bridge all the same."""
     if port <= 0:
         return None
-    from sim_pkg.foxglove_live import serve_foxglove
+    from sim_pkg.ros.foxglove_live import serve_foxglove
 
     try:
         live = serve_foxglove(bridge, port)

@@ -1,7 +1,7 @@
 """ROS 2 message types by name: their full ros2msg definition text, and their Python classes.
 
 A ros2msg schema is what MCAP recordings (curriculum_pkg/recording.py) and Foxglove's WebSocket
-channels (sim_pkg/foxglove_live.py) carry next to CDR bytes, so that a reader with no ROS
+channels (sim_pkg/ros/foxglove_live.py) carry next to CDR bytes, so that a reader with no ROS
 install can decode them. The text is read from the installed .msg files, without rclpy.
 """
 
