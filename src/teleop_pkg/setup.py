@@ -21,6 +21,7 @@ setup(
             "teleop_keyboard = teleop_pkg.nodes.teleop_keyboard_node:main",
             "teleop_joy = teleop_pkg.nodes.teleop_joy_node:main",
             "safety_mux = teleop_pkg.nodes.safety_mux_node:main",
+            "input_player = teleop_pkg.nodes.input_player_node:main",
         ],
     },
 )

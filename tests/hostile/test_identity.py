@@ -90,8 +90,9 @@ PROBE = """
 """
 
 
-# Without the sandbox (debugging runs) the same holds; that grading is in make test-heavy.
-@pytest.mark.parametrize("sandboxed", [True, pytest.param(False, marks=pytest.mark.heavy)])
+# Sandboxed and not (debugging runs): two whole gradings, so both are in make test-heavy.
+@pytest.mark.heavy
+@pytest.mark.parametrize("sandboxed", [True, False])
 def test_nothing_a_node_sees_names_the_scenario_or_the_variant(
     submission, quick_assignment, tmp_path, sandboxed
 ):

@@ -149,6 +149,27 @@ ASSIGNMENT_SCHEMA = {
         },
         "reference": {"type": "string"},
         "starter": {"type": "string"},
+        # Task criteria measured from the student's own answers against ground truth
+        # (curriculum_pkg.checks): with checks, the task score is their weighted mean.
+        # With checks: how long each episode runs (sim s; default and most: the scenario's limit)
+        "episode_s": {"type": "number", "exclusiveMinimum": 0},
+        "checks": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["kind"],
+                "properties": {
+                    "kind": {"type": "string"},
+                    "topic": {"type": "string", "pattern": "^/"},
+                    "type": {
+                        "type": "string",
+                        "pattern": "^[a-z][a-z0-9_]*/msg/[A-Z][A-Za-z0-9]*$",
+                    },
+                    "weight": {"type": "number", "exclusiveMinimum": 0},
+                },
+            },
+        },
     },
 }
 
@@ -233,6 +254,14 @@ class Assignment:
     pacing: str = "lockstep"
     max_real_time_factor: float = 0.0  # lockstep: a speed ceiling; 0 = as fast as the graph goes
     wall_per_sim_s: float = 5.0  # lockstep: the most wall time the graph may hold a sim second
+    # curriculum_pkg.checks entries ({kind, topic, weight, ...}); empty: the scenario's task
+    # steps make the task score
+    checks: tuple[dict, ...] = ()
+    episode_s: float | None = None  # with checks: each episode's length (None: the time limit)
+
+    def episode_length_s(self, time_limit_s: float) -> float:
+        """Sim seconds an episode may run: the scenario's limit, shorter with `episode_s`."""
+        return time_limit_s if self.episode_s is None else min(time_limit_s, self.episode_s)
 
     def wall_ceiling_s(self, sim_s: float) -> float:
         """The most wall time `sim_s` simulated seconds may take (curriculum_pkg.timing)."""
@@ -286,15 +315,16 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
             )
         return target
 
+    nodes = tuple(
+        _node_requirement(n, ("graph", "nodes", i), topics, locate)
+        for i, n in enumerate(data["graph"]["nodes"])
+    )
     return Assignment(
         id=data["id"],
         path=path,
         title=data["title"],
         launch_file=data["launch_file"],
-        nodes=tuple(
-            _node_requirement(n, ("graph", "nodes", i), topics, locate)
-            for i, n in enumerate(data["graph"]["nodes"])
-        ),
+        nodes=nodes,
         runs=tuple(runs),
         rubric={k: data["rubric"][k] / total for k in RUBRIC_KEYS},
         real_time_factor=float(data.get("real_time_factor", 1.0)),
@@ -308,7 +338,32 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
         pacing=data.get("pacing", "lockstep"),
         max_real_time_factor=float(data.get("max_real_time_factor", 0.0)),
         wall_per_sim_s=float(data.get("wall_per_sim_s", 5.0)),
+        checks=_checks(data.get("checks", ()), nodes, locate),
+        episode_s=float(data["episode_s"]) if "episode_s" in data else None,
     )
+
+
+def _checks(entries, nodes: tuple[NodeRequirement, ...], locate) -> tuple[dict, ...]:
+    """The `checks` entries: each of a kind the grader knows (curriculum_pkg.checks), reading a
+    topic a node of the graph publishes."""
+    from curriculum_pkg.checks import REGISTRY  # the check modules import this one's users
+
+    published = {t.topic for n in nodes for t in n.publishes}
+    for i, entry in enumerate(entries):
+        if entry["kind"] not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY))
+            raise AssignmentError(
+                locate(("checks", i, "kind")),
+                f"unknown check kind {entry['kind']!r} (known: {known})",
+                f"알 수 없는 점검 종류 {entry['kind']!r} (쓸 수 있는 것: {known})",
+            )
+        if "topic" in entry and entry["topic"] not in published:
+            raise AssignmentError(
+                locate(("checks", i, "topic")),
+                f"no node of graph.nodes publishes {entry['topic']}, the topic this check reads",
+                f"이 점검이 읽는 {entry['topic']} 토픽을 발행하는 노드가 graph.nodes에 없습니다",
+            )
+    return tuple(dict(e) for e in entries)
 
 
 def _node_requirement(node: dict, where: tuple, topics, locate) -> NodeRequirement:
@@ -366,4 +421,10 @@ def for_distro(assignment: Assignment, distro: str) -> Assignment:
         replace(n, publishes=adapt(n.publishes), subscribes=adapt(n.subscribes))
         for n in assignment.nodes
     )
-    return replace(assignment, nodes=nodes)
+    checks = tuple(
+        {**c, "type": command_type_for(distro, c["topic"], c["type"])}
+        if "topic" in c and "type" in c
+        else c
+        for c in assignment.checks
+    )
+    return replace(assignment, nodes=nodes, checks=checks)

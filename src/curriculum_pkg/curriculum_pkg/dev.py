@@ -151,7 +151,7 @@ class DevEpisodeRun(EpisodeRun):
         )
         run_paced(
             self.episode.bridge,
-            self._start_s + self.scenario.time_limit_s,
+            self._start_s + self.ctx.assignment.episode_length_s(self.scenario.time_limit_s),
             self.options.real_time_factor,
             should_stop=lambda: self._should_stop() or self.commands.pending(),
             on_step=self._on_dev_step,
@@ -164,6 +164,8 @@ class DevEpisodeRun(EpisodeRun):
         if self._live is not None:
             self._live.on_step()
         if self._steps % CHECK_EVERY_STEPS == 0:  # every simulated second
+            if self.checks:  # the checks' scores so far
+                self.judge.metrics.checks = [self._check_result(c) for c in self.checks]
             criteria = score_episode(
                 self.ctx.assignment.rubric,
                 self.scenario,

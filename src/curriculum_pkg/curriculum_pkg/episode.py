@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from common_pkg.worldspec import Pose2D, WorldSpec, Zone
+from curriculum_pkg.checks.base import CheckResult
 from curriculum_pkg.scenario import Scenario, Task
 
 COLLISION_DEBOUNCE_S = 0.5  # touching the same thing again within this time is the same collision
@@ -79,6 +80,9 @@ class EpisodeMetrics:
     # Smallest clearance between the robot's base_footprint and a worker's edge (None: no workers)
     min_worker_clearance_m: float | None = None
     near_misses: list[tuple[float, str]] = field(default_factory=list)  # (sim time, worker id)
+    # The assignment's checks (curriculum_pkg.checks), when it has any: then they, not the
+    # scenario's steps, make the task score
+    checks: list[CheckResult] = field(default_factory=list)
 
     @property
     def completed(self) -> bool:
@@ -86,6 +90,9 @@ class EpisodeMetrics:
 
     @property
     def progress(self) -> float:
+        if self.checks:
+            total = sum(c.weight for c in self.checks)
+            return sum(c.score * c.weight for c in self.checks) / total if total else 0.0
         return len(self.tasks_done) / self.tasks_total if self.tasks_total else 0.0
 
 

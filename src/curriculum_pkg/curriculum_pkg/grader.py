@@ -26,6 +26,7 @@ from common_pkg.profile import RobotProfile, load_profile
 from curriculum_pkg import handoff
 from curriculum_pkg.assignment import Assignment, for_distro
 from curriculum_pkg.cgroups import MEMORY_LIMIT_BYTES, RunCgroup
+from curriculum_pkg.checks import Check, StepTruth, make_checks
 from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
 from curriculum_pkg.errors import GraderFault, SubmissionError
 from curriculum_pkg.graphcheck import Finding, check_interfaces, check_rates
@@ -227,7 +228,11 @@ class EpisodeRun:
         self._done_at: float | None = None
         self._steps = 0
         self._camera_frames = 0
+        self._scans = 0
         self._wall0 = time.monotonic()
+        # The assignment's checks, if any (curriculum_pkg.checks): then they make the task score,
+        # and the episode runs to its time limit whatever the scenario's steps do.
+        self.checks: list[Check] = make_checks(ctx.assignment.checks, self.scenario, ctx.profile)
 
     # ------------------------------------------------------------------------------------ phases
     def set_up_world(self) -> None:
@@ -246,6 +251,7 @@ class EpisodeRun:
                 "odom_frame": ctx.profile.odom_frame_id,
                 "required": assignment.nodes,
                 "interventions_topic": assignment.interventions_topic,
+                "check_topics": tuple(t for check in self.checks for t in check.topics()),
             },
             record_to=None
             if ctx.recordings_dir is None
@@ -344,12 +350,13 @@ class EpisodeRun:
         world, a = self.episode.world, self.ctx.assignment
         self.judge = EpisodeJudge(self.scenario, self.scenario.world)
         self._start_s = world.time_s
-        self._wall_limit_s = self.ctx.assignment.wall_ceiling_s(self.scenario.time_limit_s)
+        length_s = a.episode_length_s(self.scenario.time_limit_s)
+        self._wall_limit_s = a.wall_ceiling_s(length_s)
         self._wall_start = time.monotonic()
         track_descendants(self.procs)
         pacer = run_paced(
             self.episode.bridge,
-            self._start_s + self.scenario.time_limit_s,
+            self._start_s + length_s,
             should_stop=self._should_stop,
             on_step=self._on_step,
             pacer=make_pacer(
@@ -387,6 +394,9 @@ class EpisodeRun:
         ctx, monitor, result = self.ctx, self.episode.monitor, self.result
         result.metrics = self.judge.metrics
         result.metrics.mux_interventions = monitor.interventions
+        if self.checks:  # the checks make the task; ran to the end = complete
+            result.metrics.checks = [self._check_result(c) for c in self.checks]
+            result.metrics.completion_time_s = round(self.episode.world.time_s, 3)
         launched = {n.fqn: n.location for n in ctx.installed.nodes}
         counts = monitor.message_counts()
         # A spoofed episode ended as soon as it was seen: the verdict is the spoofing, not what
@@ -463,12 +473,40 @@ class EpisodeRun:
             if spoof not in self.result.spoofers:
                 self.result.spoofers.append(spoof)
 
+    @staticmethod
+    def _check_result(check: Check):
+        result = check.result()
+        result.weight = check.weight
+        return result
+
+    def _feed_checks(self, frame_out: bool) -> None:
+        world, bridge = self.episode.world, self.episode.bridge
+        self.episode.monitor.note_time(world.time_s)
+        for topic, msg, t_recv in self.episode.monitor.take_check_messages():
+            for check in self.checks:
+                if any(topic == t for t, _ in check.topics()):
+                    check.on_message(topic, msg, t_recv)
+        scan_out = bridge.scans_published != self._scans
+        self._scans = bridge.scans_published
+        truth = StepTruth(
+            world.time_s,
+            world.true_pose(),
+            world,
+            scan_stamp=bridge.last_scan_stamp_s if scan_out else None,
+            frame_stamp=bridge.last_frame_stamp_s if frame_out else None,
+        )
+        for check in self.checks:
+            check.on_step(truth)
+
     def _on_step(self) -> None:
         world, bridge = self.episode.world, self.episode.bridge
         seen: set[str] = set()
-        if bridge.camera_frames != self._camera_frames:  # a frame went out: what did it show?
+        frame_out = bridge.camera_frames != self._camera_frames
+        if frame_out:  # a frame went out: what did it show?
             self._camera_frames = bridge.camera_frames
             seen = world.displays_in_view(INSPECT_RANGE_M)
+        if self.checks:
+            self._feed_checks(frame_out)
         self.judge.update(
             world.time_s,
             world.true_pose(),
@@ -480,7 +518,7 @@ class EpisodeRun:
         if self.replay is not None:
             events = self.judge.drain_events()
             self.replay.record(world.time_s, events, self.episode.monitor.interventions)
-        if self.judge.done and self._done_at is None:
+        if self.judge.done and self._done_at is None and not self.checks:
             self._done_at = world.time_s
         self._steps += 1
         if self._steps % CHECK_EVERY_STEPS == 0:

@@ -19,7 +19,8 @@ from curriculum_pkg.reports.templating import render_markdown
 from curriculum_pkg.timing import graph_was_slow
 from curriculum_pkg.variants import bounds_lines
 
-RESULT_SCHEMA_VERSION = "1.8"  # 1.8 metrics.hot_s and metrics.hot_penalty (hot zones);
+RESULT_SCHEMA_VERSION = "1.9"  # 1.9 metrics.checks (the assignment's measured checks);
+# 1.8 metrics.hot_s and metrics.hot_penalty (hot zones);
 # 1.7 ros_distro (humble | jazzy); 1.6 episodes[].timing;
 # 1.1 sandbox; 1.2 episodes[].recording; 1.3 error.kind;
 # 1.4 metrics.min_worker_clearance_m and metrics.near_misses; 1.5 hidden (how hidden variants
@@ -110,6 +111,17 @@ def result_dict(result) -> dict:
                     "min_worker_clearance_m": ep.metrics.min_worker_clearance_m,
                     "near_misses": [{"t_s": t, "worker": w} for t, w in ep.metrics.near_misses],
                     "mux_interventions": ep.metrics.mux_interventions,
+                    "checks": [
+                        {
+                            "kind": c.kind,
+                            "score": c.score,
+                            "weight": c.weight,
+                            "en": c.en,
+                            "ko": c.ko,
+                            "details": c.details,
+                        }
+                        for c in ep.metrics.checks
+                    ],
                     "sim_time_s": round(ep.metrics.sim_time_s, 3),
                     "trajectory_t_x_y": ep.metrics.trajectory,
                 },

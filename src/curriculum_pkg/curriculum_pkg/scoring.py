@@ -112,7 +112,7 @@ def score_episode(
             f"에피소드 실패: 시뮬레이터나 플랫폼 노드만 발행할 수 있는 토픽에 다른 노드가 "
             f"발행했습니다 ({shown_ko}). 이 에피소드의 결과는 믿을 수 없으므로 0점입니다; "
         )
-    n, total = len(metrics.tasks_done), metrics.tasks_total
+    task_en, task_ko = _task_feedback(metrics)
     when = f"{metrics.completion_time_s:.1f} s" if metrics.completed else "-"
     people_en, people_ko = _people_feedback(scenario, metrics)
     hot_en = hot_ko = ""
@@ -129,31 +129,7 @@ def score_episode(
             f"인터페이스 점검 {len(graph_findings) - len(failed)}/{len(graph_findings)}개 통과"
             + (f"; 첫 문제: {failed[0].ko}" if failed else ""),
         ),
-        Criterion(
-            "task",
-            rubric["task"],
-            t,
-            spoof_en
-            + f"{n}/{total} tasks done in order"
-            + (f" ({', '.join(metrics.tasks_done)})" if n else "")
-            + (f"; failed: {'; '.join(metrics.tasks_failed)}" if metrics.tasks_failed else "")
-            + (
-                f"; {len(metrics.unseen_reports)} inspection report(s) came before the camera "
-                "had seen the item and did not count"
-                if metrics.unseen_reports
-                else ""
-            ),
-            spoof_ko
-            + f"작업 {total}개 중 {n}개를 순서대로 완료"
-            + (f" ({', '.join(metrics.tasks_done)})" if n else "")
-            + (f"; 실패: {'; '.join(metrics.tasks_failed)}" if metrics.tasks_failed else "")
-            + (
-                f"; 카메라가 검사 대상을 보기 전에 보낸 검사 보고 {len(metrics.unseen_reports)}건은 "
-                "인정되지 않았습니다"
-                if metrics.unseen_reports
-                else ""
-            ),
-        ),
+        Criterion("task", rubric["task"], t, spoof_en + task_en, spoof_ko + task_ko),
         Criterion(
             "safety",
             rubric["safety"],
@@ -177,6 +153,39 @@ def score_episode(
             f"완료 시간 {when} (기준 {scenario.nominal_time_s:g}초)",
         ),
     ]
+
+
+def _task_feedback(metrics: EpisodeMetrics) -> tuple[str, str]:
+    """What the task score is made of: the assignment's checks, or the scenario's steps."""
+    if metrics.checks:
+        return (
+            "; ".join(f"{c.en} ({c.score:.0%})" for c in metrics.checks),
+            "; ".join(f"{c.ko} ({c.score:.0%})" for c in metrics.checks),
+        )
+    n, total = len(metrics.tasks_done), metrics.tasks_total
+    en = (
+        f"{n}/{total} tasks done in order"
+        + (f" ({', '.join(metrics.tasks_done)})" if n else "")
+        + (f"; failed: {'; '.join(metrics.tasks_failed)}" if metrics.tasks_failed else "")
+        + (
+            f"; {len(metrics.unseen_reports)} inspection report(s) came before the camera "
+            "had seen the item and did not count"
+            if metrics.unseen_reports
+            else ""
+        )
+    )
+    ko = (
+        f"작업 {total}개 중 {n}개를 순서대로 완료"
+        + (f" ({', '.join(metrics.tasks_done)})" if n else "")
+        + (f"; 실패: {'; '.join(metrics.tasks_failed)}" if metrics.tasks_failed else "")
+        + (
+            f"; 카메라가 검사 대상을 보기 전에 보낸 검사 보고 {len(metrics.unseen_reports)}건은 "
+            "인정되지 않았습니다"
+            if metrics.unseen_reports
+            else ""
+        )
+    )
+    return en, ko
 
 
 def total_points(criteria: list[Criterion]) -> float:

@@ -41,6 +41,7 @@ class SimWorld:
         self.model = mujoco.MjModel.from_xml_string(self.mjcf, self.assets)
         self.data = mujoco.MjData(self.model)
         self._rng = np.random.default_rng(seed)
+        self.last_scan_truth: np.ndarray | None = None  # see scan()
         self._substeps = max(1, round(profile.control_period_s / profile.physics_timestep_s))
         m = self.model
         self._root_body = m.body(ROBOT_ROOT_BODY).id
@@ -174,6 +175,8 @@ class SimWorld:
             p.lidar_samples,
             p.lidar_range_max_m + 1.0,
         )
+        # The noiseless distances of this turn, for the grader (inf: nothing within reach).
+        self.last_scan_truth = np.where(dist < 0.0, np.inf, dist)
         return apply_range_model(
             dist,
             p.lidar_range_min_m,

@@ -19,7 +19,10 @@ every /clock tick and every scan through Python), and their matched events are c
 
 from __future__ import annotations
 
+import bisect
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 
 from diagnostic_msgs.msg import KeyValue
@@ -40,6 +43,8 @@ SHARED_TOPICS = ("/rosout", "/parameter_events", "/diagnostics")
 MAX_REPORT_KEYS = 64  # distinct station keys on /inspection/report
 MAX_REPORTS_PER_KEY = 16
 MAX_REPORT_CHARS = 200  # a key or a value longer than this is cut
+MAX_CHECK_INBOX = 4096  # messages for the assignment's checks not yet handed over (oldest dropped)
+MAX_TICKS_KEPT = 4096  # control steps remembered to date the checks' messages (~40 s of sim)
 UNIDENTIFIED = "(unidentified: a publisher that came and went between two graph checks)"
 
 
@@ -53,6 +58,7 @@ class GraderMonitor(Node):
         required: tuple[NodeRequirement, ...],
         sim_time: Callable[[], float],
         interventions_topic: str | None = None,
+        check_topics: tuple[tuple[str, str], ...] = (),
         **node_kwargs,
     ):
         super().__init__("rootroute_grader", **node_kwargs)
@@ -83,6 +89,20 @@ class GraderMonitor(Node):
         self.create_subscription(
             KeyValue, "/inspection/report", self._on_report, QoSProfile(depth=20)
         )
+        # The student's answers the assignment's checks read (curriculum_pkg.checks): (topic,
+        # message, sim time it arrived, wall time it was sent), handed to the grader's thread by
+        # take_check_messages, which tells the sim time it was sent (see note_time).
+        self._check_inbox: deque = deque(maxlen=MAX_CHECK_INBOX)
+        self._ticks: deque = deque(maxlen=MAX_TICKS_KEPT)  # (wall ns, sim s), by note_time
+        for topic, type_name in dict(check_topics).items():
+            self.create_subscription(
+                message_class(type_name),
+                topic,
+                lambda msg, info, name=topic: self._check_inbox.append(
+                    (name, msg, self._sim_time(), int(info["source_timestamp"]))
+                ),
+                QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE),
+            )
         # Messages per whole second of sim time, per required topic: bounded by the time limit.
         self._counts: dict[str, dict[int, int]] = {}
         # Identity of the platform (see the module docstring), filled by trust_current_publishers.
@@ -113,6 +133,26 @@ class GraderMonitor(Node):
             said = self._reports.setdefault(key, [])
             if len(said) < MAX_REPORTS_PER_KEY:
                 said.append((self._sim_time(), value))
+
+    def note_time(self, sim_s: float) -> None:
+        """The grader stepped the simulator to `sim_s` now (called every control step while the
+        assignment has checks)."""
+        self._ticks.append((time.time_ns(), sim_s))
+
+    def take_check_messages(self) -> list[tuple[str, object, float]]:
+        """The checks' messages that came since the last call, in order of arrival, with the sim
+        time each was SENT: the step the simulator was at when the sender's DDS stamped it
+        (its source timestamp, wall clock), never later than when it arrived here. So a grader
+        thread that a busy machine delays does not make a student's answer late."""
+        taken = []
+        ticks = list(self._ticks)
+        walls = [w for w, _ in ticks]
+        while self._check_inbox:  # deque.popleft is atomic: the executor may append meanwhile
+            topic, msg, arrived_s, sent_ns = self._check_inbox.popleft()
+            i = bisect.bisect_right(walls, sent_ns) - 1
+            sent_s = ticks[i][1] if i >= 0 else (ticks[0][1] if ticks else arrived_s)
+            taken.append((topic, msg, min(sent_s, arrived_s)))
+        return taken
 
     def reports(self) -> dict[str, list[tuple[float, str]]]:
         """Every inspection report kept, per station key: (sim time it arrived, label)."""
