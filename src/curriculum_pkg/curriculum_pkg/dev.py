@@ -113,8 +113,11 @@ def progress_line(t_s: float, judge: EpisodeJudge, points: float | None = None) 
     """One line of task progress (and, in dev mode, the score the grader would give so far)."""
     m = judge.metrics
     done = ", ".join(name.split(":", 1)[-1] for name in m.tasks_done) or "-"
+    task = f"작업 / tasks {len(m.tasks_done)}/{m.tasks_total} ({done})"
+    if m.checks:  # the assignment's checks make the task
+        task = "점검 / checks " + ", ".join(f"{c.kind} {c.score:.0%}" for c in m.checks)
     line = (
-        f"  t={t_s:6.1f} s  작업 / tasks {len(m.tasks_done)}/{m.tasks_total} ({done})  "
+        f"  t={t_s:6.1f} s  {task}  "
         f"충돌 / collisions {len(m.collisions)}  금지 구역 / keep-out {m.keep_out_s:.1f} s"
         + (f"  고온 구역 / hot {m.hot_s:.1f} s" if m.hot_s > 0 else "")
     )

@@ -222,7 +222,7 @@ def test_validate_refuses_a_reference_folder_that_is_not_a_package(plating, caps
     [
         (
             "teleop_pkg/safety_muxer",
-            "teleop_pkg has no executable 'safety_muxer' (its console_scripts: safety_mux,",
+            "teleop_pkg has no executable 'safety_muxer' (its console_scripts: input_player, safety_mux,",
             "teleop_pkg에 실행 파일 'safety_muxer'이(가) 없습니다",
         ),
         (
