@@ -10,6 +10,10 @@ keep-out and hot zones.
             the first of those must name the item's true label. A wrong one fails the task for
             good, and the job goes on with the next one. Reports that came before the camera had
             seen the item are ignored, and listed.
+- report:   the end-of-shift report to the MES terminal at a station: the first shift report (on
+            /shift/report) that comes while the robot stands within station_radius_m of it must
+            list exactly the tasks done so far (their names, e.g. "navigate:press pick:bracket",
+            in any order): claiming a task not done, or leaving out one done, fails the task.
 
 Zones (the robot's base_footprint inside the rectangle): seconds in keep-out zones add up in
 `keep_out_s`; seconds in hot zones (in front of a furnace door) in `hot_s`, and each of those
@@ -118,6 +122,7 @@ class EpisodeJudge:
         self._unseen_counted: set[tuple[str, float, str]] = set()
         self._in_keep_out = False
         self._in_hot: Zone | None = None  # the hot zone the robot is in
+        self._arrived_at: float | None = None  # report: when the robot reached the station
         self._events: list[EpisodeEvent] = []
 
     def drain_events(self) -> list[EpisodeEvent]:
@@ -140,9 +145,11 @@ class EpisodeJudge:
         parts: dict[str, np.ndarray] | None = None,
         reports: dict[str, list[tuple[float, str]]] | None = None,
         seen: set[str] = frozenset(),
+        shift_reports: list[tuple[float, str]] = (),
     ) -> None:
         """`parts`: true part centres; `reports`: inspection reports per station key, (sim time,
-        label) in order; `seen`: stations whose item a camera frame published now showed."""
+        label) in order; `seen`: stations whose item a camera frame published now showed;
+        `shift_reports`: (sim time, text) of the end-of-shift reports, in order."""
         m = self.metrics
         parts = parts or {}
         dt = 0.0 if self._last_t is None else t - self._last_t
@@ -180,6 +187,9 @@ class EpisodeJudge:
                 )  # fmt: skip
                 self._advance(t)
             return
+        if task.kind == "report":
+            self._judge_report(task, t, pose, parts, shift_reports)
+            return
         if not self._condition_met(task, pose, parts):
             self._holding_since = None
             return
@@ -187,6 +197,31 @@ class EpisodeJudge:
             self._holding_since = t
         if t - self._holding_since >= self.scenario.dwell_s:
             self._finish(task, t)
+
+    def _judge_report(self, task: Task, t: float, pose: Pose2D, parts, shift_reports) -> None:
+        if not self._condition_met(task, pose, parts):
+            self._arrived_at = None
+            return
+        if self._arrived_at is None:
+            self._arrived_at = t
+        said = next((text for when, text in shift_reports if when >= self._arrived_at), None)
+        if said is None:
+            return
+        m = self.metrics
+        claimed, done = set(said.split()), set(m.tasks_done)
+        if claimed == done:
+            self._finish(task, t)
+            return
+        wrong = sorted(claimed - done) or ["-"]
+        missing = sorted(done - claimed) or ["-"]
+        m.tasks_failed.append(
+            f"{task.name} claimed {' '.join(wrong)} not done, left out {' '.join(missing)}"
+        )
+        self._event(
+            "task_failed", t, f"{task.name}: the report does not match what was done",
+            f"{task.name}: 보고 내용이 실제 한 일과 다릅니다",
+        )  # fmt: skip
+        self._advance(t)
 
     def _judge_zones(self, t: float, dt: float, pose: Pose2D) -> None:
         m = self.metrics
@@ -264,13 +299,14 @@ class EpisodeJudge:
     def _advance(self, t: float) -> None:
         """On to the next task; the job is complete when the last one ends and none failed."""
         self._holding_since = None
+        self._arrived_at = None
         self._next += 1
         if self.done and not self.metrics.tasks_failed:
             self.metrics.completion_time_s = round(t, 3)
 
     def _condition_met(self, task: Task, pose: Pose2D, parts: dict[str, np.ndarray]) -> bool:
         s = self.scenario
-        if task.kind == "navigate":
+        if task.kind in ("navigate", "report"):
             stop = s.station(task.station_id).stop_xy
             return math.hypot(pose.x - stop[0], pose.y - stop[1]) <= s.station_radius_m
         where = parts.get(task.part)

@@ -514,6 +514,7 @@ class EpisodeRun:
             world.part_positions(),
             self.episode.monitor.reports(),
             seen,
+            self.episode.monitor.shift_reports(),
         )
         if self.replay is not None:
             events = self.judge.drain_events()

@@ -54,6 +54,7 @@ LABELS = {
     "pick": ("집기", "pick"),
     "place": ("놓기", "place"),
     "inspect": ("검사", "inspect"),
+    "report": ("보고", "report"),
     "time_limit": ("제한 시간", "time limit"),
 }
 ACTOR_KO = {"worker": "작업자", "forklift": "지게차"}

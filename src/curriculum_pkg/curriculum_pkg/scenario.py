@@ -25,6 +25,8 @@ SCENARIO_DIR = package_data_dir(
 SCHEMA_VERSION = 1
 # How hard a scenario is, in teaching order, with the Korean course-level labels.
 DIFFICULTIES = {"beginner": "입문", "intermediate": "중급", "advanced": "고급"}
+# Task steps done at a station's stop point: get there, (inspect) look, (report) tell the MES.
+STATION_TASKS = ("navigate", "inspect", "report")
 
 _TEXT = {
     "type": "object",
@@ -81,10 +83,10 @@ SCENARIO_SCHEMA = {
                 "required": ["type"],
                 "additionalProperties": False,
                 "properties": {
-                    "type": {"enum": ["navigate", "pick", "place", "inspect"]},
+                    "type": {"enum": ["navigate", "pick", "place", "inspect", "report"]},
                     "station": {
                         "type": "string"
-                    },  # navigate: where to stop; inspect: what to look at
+                    },  # navigate: where to stop; inspect: what to look at; report: where
                     "label": {"type": "string"},  # inspect: the true label of the item on display
                     "part": {"type": "string"},  # pick / place: which loose part
                     "target_m": {
@@ -110,6 +112,10 @@ SCENARIO_SCHEMA = {
                     {
                         "if": {"properties": {"type": {"const": "inspect"}}},
                         "then": {"required": ["station", "label"]},
+                    },
+                    {
+                        "if": {"properties": {"type": {"const": "report"}}},
+                        "then": {"required": ["station"]},
                     },
                 ],
             },
@@ -147,7 +153,7 @@ SCENARIO_SCHEMA = {
 class Task:
     """One step of the job, done in order: navigate to a station, pick a part, or place it."""
 
-    kind: str  # navigate | pick | place | inspect
+    kind: str  # navigate | pick | place | inspect | report (STATION_TASKS: at a station)
     station_id: str = ""
     part: str = ""
     target_xy: tuple[float, float] | None = None  # place: where the part must come to rest
@@ -194,7 +200,7 @@ class Scenario:
     def task_point(self, task: Task) -> tuple[float, float, float]:
         """Where a task happens, in the world frame: a station's stop point (on the floor), a
         part's centre where it starts, or the centre a placed part should come to rest at."""
-        if task.kind in ("navigate", "inspect"):  # inspect: where to stand to look at the item
+        if task.kind in STATION_TASKS:  # inspect: where to stand to look at the item
             x, y = self.station(task.station_id).stop_xy
             return (x, y, 0.0)
         part = self.part(task.part)
@@ -220,7 +226,7 @@ def _parse_task(t: dict, i: int, world: WorldSpec, locate) -> Task:
     """Check that a task names a station or part that exists, and build it."""
     station_ids = {s.id for s in world.stations}
     part_names = {p.name for p in world.parts}
-    if t["type"] in ("navigate", "inspect") and t["station"] not in station_ids:
+    if t["type"] in STATION_TASKS and t["station"] not in station_ids:
         raise ScenarioError(
             locate(("tasks", i, "station")),
             f"task names station '{t['station']}', which is not in world.stations {sorted(station_ids)}",

@@ -31,6 +31,7 @@ import numpy as np
 
 from common_pkg.profile import DEFAULT_PROFILE, load_profile
 from common_pkg.worldspec import ROBOT_CLEARANCE_M, Pose2D
+from curriculum_pkg.scenario import STATION_TASKS
 from planning_pkg.arm_kinematics import ArmGeometry, UnreachableError
 from planning_pkg.astar import NoPathError, plan_path
 from planning_pkg.grid import grid_from_world, inflate
@@ -307,7 +308,7 @@ def _stop_points(scenario: Scenario) -> list[tuple[str, str, tuple[float, float]
             scenario.station(t.station_id).stop_xy,
         )
         for t in scenario.tasks
-        if t.kind in ("navigate", "inspect")
+        if t.kind in STATION_TASKS
     ]
 
 
@@ -374,7 +375,7 @@ def _markers_in_view(scenario: Scenario, robot: RobotShape) -> Iterator[Problem]
 def _standing_pose(scenario: Scenario, task_index: int) -> Pose2D:
     """Where the robot stands for a task: at the last station before it, else at its start."""
     for t in reversed(scenario.tasks[:task_index]):
-        if t.kind in ("navigate", "inspect"):
+        if t.kind in STATION_TASKS:
             st = scenario.station(t.station_id)
             return Pose2D(*st.stop_xy, st.facing_rad)
     return scenario.world.robot_start

@@ -43,6 +43,9 @@ SHARED_TOPICS = ("/rosout", "/parameter_events", "/diagnostics")
 MAX_REPORT_KEYS = 64  # distinct station keys on /inspection/report
 MAX_REPORTS_PER_KEY = 16
 MAX_REPORT_CHARS = 200  # a key or a value longer than this is cut
+SHIFT_REPORT_TOPIC = "/shift/report"
+MAX_SHIFT_REPORTS = 16
+MAX_SHIFT_REPORT_CHARS = 2000
 MAX_CHECK_INBOX = 4096  # messages for the assignment's checks not yet handed over (oldest dropped)
 MAX_TICKS_KEPT = 4096  # control steps remembered to date the checks' messages (~40 s of sim)
 UNIDENTIFIED = "(unidentified: a publisher that came and went between two graph checks)"
@@ -89,6 +92,9 @@ class GraderMonitor(Node):
         self.create_subscription(
             KeyValue, "/inspection/report", self._on_report, QoSProfile(depth=20)
         )
+        # End-of-shift reports (std_msgs/String: the task names done), the first few, bounded.
+        self._shift_reports: list[tuple[float, str]] = []
+        self.create_subscription(String, SHIFT_REPORT_TOPIC, self._on_shift_report, 20)
         # The student's answers the assignment's checks read (curriculum_pkg.checks): (topic,
         # message, sim time it arrived, wall time it was sent), handed to the grader's thread by
         # take_check_messages, which tells the sim time it was sent (see note_time).
@@ -138,6 +144,16 @@ class GraderMonitor(Node):
         """The grader stepped the simulator to `sim_s` now (called every control step while the
         assignment has checks)."""
         self._ticks.append((time.time_ns(), sim_s))
+
+    def _on_shift_report(self, msg: String) -> None:
+        with self._lock:
+            if len(self._shift_reports) < MAX_SHIFT_REPORTS:
+                self._shift_reports.append((self._sim_time(), msg.data[:MAX_SHIFT_REPORT_CHARS]))
+
+    def shift_reports(self) -> list[tuple[float, str]]:
+        """The end-of-shift reports kept: (sim time it arrived, text), in order."""
+        with self._lock:
+            return list(self._shift_reports)
 
     def take_check_messages(self) -> list[tuple[str, object, float]]:
         """The checks' messages that came since the last call, in order of arrival, with the sim
