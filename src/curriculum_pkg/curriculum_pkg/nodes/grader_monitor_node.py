@@ -165,8 +165,10 @@ class GraderMonitor(Node):
         walls = [w for w, _ in ticks]
         while self._check_inbox:  # deque.popleft is atomic: the executor may append meanwhile
             topic, msg, arrived_s, sent_ns = self._check_inbox.popleft()
-            i = bisect.bisect_right(walls, sent_ns) - 1
-            sent_s = ticks[i][1] if i >= 0 else (ticks[0][1] if ticks else arrived_s)
+            # note_time comes after a step (and the graph's turn in it): whatever was sent
+            # before that note was sent in that step, at its sim time
+            i = bisect.bisect_left(walls, sent_ns)
+            sent_s = ticks[i][1] if i < len(ticks) else arrived_s
             taken.append((topic, msg, min(sent_s, arrived_s)))
         return taken
 

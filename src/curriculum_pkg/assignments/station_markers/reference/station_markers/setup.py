@@ -1,0 +1,23 @@
+from glob import glob
+
+from setuptools import setup
+
+package_name = "station_markers"
+
+setup(
+    name=package_name,
+    version="1.0.0",
+    packages=[package_name],
+    data_files=[
+        ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
+        ("share/" + package_name, ["package.xml"]),
+        ("share/" + package_name + "/launch", glob("launch/*.launch.yaml")),
+    ],
+    install_requires=["setuptools"],
+    zip_safe=True,
+    maintainer="Root&Route developers",
+    maintainer_email="dev@rootroute.kr",
+    description="Assignment 5 reference: find the stations' ArUco markers with the camera.",
+    license="Apache-2.0",
+    entry_points={"console_scripts": ["station_spotter = station_markers.spotter_node:main"]},
+)
