@@ -12,8 +12,9 @@ keep-out and hot zones.
             seen the item are ignored, and listed.
 - report:   the end-of-shift report to the MES terminal at a station: the first shift report (on
             /shift/report) that comes while the robot stands within station_radius_m of it must
-            list exactly the tasks done so far (their names, e.g. "navigate:press pick:bracket",
-            in any order): claiming a task not done, or leaving out one done, fails the task.
+            list exactly the tasks carried out before it (their names, e.g. "navigate:press
+            pick:bracket", in any order; an inspection whose verdict was wrong was carried out
+            too): claiming a task not carried out, or leaving one out, fails the task.
 
 Zones (the robot's base_footprint inside the rectangle): seconds in keep-out zones add up in
 `keep_out_s`; seconds in hot zones (in front of a furnace door) in `hot_s`, and each of those
@@ -123,6 +124,7 @@ class EpisodeJudge:
         self._in_keep_out = False
         self._in_hot: Zone | None = None  # the hot zone the robot is in
         self._arrived_at: float | None = None  # report: when the robot reached the station
+        self._carried_out_failed: set[str] = set()  # names of tasks done wrong (inspect verdicts)
         self._events: list[EpisodeEvent] = []
 
     def drain_events(self) -> list[EpisodeEvent]:
@@ -181,6 +183,7 @@ class EpisodeJudge:
                 self._finish(task, t)
             elif said is not None:
                 m.tasks_failed.append(f"{task.name} said {said}, is {task.expected_label}")
+                self._carried_out_failed.add(task.name)
                 self._event(
                     "task_failed", t, f"{task.name}: reported {said}, is {task.expected_label}",
                     f"{task.name}: {said}(으)로 보고, 실제는 {task.expected_label}",
@@ -208,7 +211,7 @@ class EpisodeJudge:
         if said is None:
             return
         m = self.metrics
-        claimed, done = set(said.split()), set(m.tasks_done)
+        claimed, done = set(said.split()), set(m.tasks_done) | self._carried_out_failed
         if claimed == done:
             self._finish(task, t)
             return
