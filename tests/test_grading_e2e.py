@@ -69,6 +69,7 @@ def test_reference_solution_passes_every_variant(tmp_path, assignment_dir, gradi
     assert "rootroute view recordings/" in report_md
 
 
+@pytest.mark.heavy  # every starter is graded in test_every_assignment too: make test-heavy
 def test_starter_gets_graph_points_but_not_task_success(submission, quick_assignment, tmp_path):
     result = grade(submission.path, quick_assignment, tmp_path / "out", progress=lambda _m: None)
     assert result.error is None

@@ -50,6 +50,7 @@ def test_reference_crosses_the_forklift_aisle_unhit_and_passes(one_episode, tmp_
     assert result.passed and result.points >= 90.0
 
 
+@pytest.mark.heavy  # as in test_every_assignment: make test-heavy
 def test_starter_runs_and_earns_its_graph_points(one_episode, tmp_path):
     # The starter stands still: 20 s of simulation show that as well as the full 240 s.
     (run,) = one_episode.runs
