@@ -79,6 +79,10 @@ class ViewServer:
         except OSError:  # the port is taken (another simulator?): any free one will do
             self._httpd = ThreadingHTTPServer((self.host, 0), handler)
         self._httpd.daemon_threads = True
+        # stop() must not wait for a handler still reading a kept-alive connection or streaming:
+        # ThreadingMixIn.server_close joins every handler thread unless this is off (seen: a
+        # `rootroute view` that took over 30 s to end on Ctrl-C)
+        self._httpd.block_on_close = False
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="liveview-http", daemon=True
         )
