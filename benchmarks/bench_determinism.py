@@ -362,6 +362,50 @@ def throughput_goal_lines(runs: list[dict]) -> list[str]:
     return lines
 
 
+def ceiling_table(runs: list[dict]) -> str:
+    """Why lockstep is not faster: the CPU the graph needs per simulated second. In lockstep one
+    process reacts at a time, so a graph that needs C CPU seconds per simulated second cannot
+    run faster than 1/C times real time, whatever the simulator does; a fixed factor F runs the
+    same work on every core at once, F x C cores' worth. `graph` counts every watched thread:
+    the nodes' processes and the simulator's own ROS threads (not its stepping thread)."""
+    headers = [
+        "assignment",
+        "condition",
+        "graph CPU s / sim s",
+        "serial ceiling x",
+        "lockstep achieved x",
+        "fixed x",
+        "fixed needs cores",
+    ]
+    rows = []
+    for run in runs:
+        if run["pacing"] != "lockstep":
+            continue
+        per_sim, achieved = [], []
+        for ep in scored_episodes(run):
+            timing = ep.get("timing") or {}
+            sim_s = timing.get("real_time_factor", 0.0) * timing.get("wall_s", 0.0)
+            if sim_s > 0:
+                per_sim.append(timing.get("graph_cpu_s", 0.0) / sim_s)
+                achieved.append(timing["real_time_factor"])
+        if not per_sim:
+            continue
+        cpu = statistics.mean(per_sim)
+        fixed = load_assignment(run["assignment"]).real_time_factor
+        rows.append(
+            [
+                run["assignment"],
+                run["condition"],
+                f"{cpu:.3f}",
+                f"{1.0 / cpu:.1f}" if cpu > 0 else "-",
+                f"{statistics.mean(achieved):.1f}",
+                f"{fixed:g}",
+                f"{fixed * cpu:.2f}",
+            ]
+        )
+    return format_table(headers, rows, right_align={2, 3, 4, 5, 6})
+
+
 def oddities(runs: list[dict]) -> list[str]:
     """What a reader should know about before trusting the tables."""
     notes = []
@@ -458,6 +502,11 @@ def main() -> None:
     print()
     for line in throughput_goal_lines(runs):
         print(line)
+    print(
+        "\nCeiling: CPU the graph needs per simulated second (lockstep runs); one process at a "
+        "time cannot beat 1/that\n"
+    )
+    print(ceiling_table(runs))
     notes = oddities(runs)
     if notes:
         print("\nNotes:")

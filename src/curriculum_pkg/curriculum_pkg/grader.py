@@ -32,6 +32,7 @@ from curriculum_pkg.errors import GraderFault, SubmissionError
 from curriculum_pkg.graphcheck import Finding, check_interfaces, check_rates
 from curriculum_pkg.hidden import SECRET_ENV, GradingSecret
 from curriculum_pkg.processes import (
+    SINGLE_THREADED_MATH,
     NodeProcess,
     become_subreaper,
     kill_all,
@@ -233,6 +234,10 @@ class EpisodeRun:
         # The assignment's checks, if any (curriculum_pkg.checks): then they make the task score,
         # and the episode runs to its time limit whatever the scenario's steps do.
         self.checks: list[Check] = make_checks(ctx.assignment.checks, self.scenario, ctx.profile)
+        self._checks_by_topic: dict[str, list[Check]] = {}  # topic -> the checks that read it
+        for check in self.checks:
+            for topic in dict(check.topics()):
+                self._checks_by_topic.setdefault(topic, []).append(check)
 
     # ------------------------------------------------------------------------------------ phases
     def set_up_world(self) -> None:
@@ -479,18 +484,17 @@ class EpisodeRun:
         result.weight = check.weight
         return result
 
-    def _feed_checks(self, frame_out: bool) -> None:
+    def _feed_checks(self, frame_out: bool, pose) -> None:
         world, bridge = self.episode.world, self.episode.bridge
         self.episode.monitor.note_time(world.time_s)
         for topic, msg, t_recv in self.episode.monitor.take_check_messages():
-            for check in self.checks:
-                if any(topic == t for t, _ in check.topics()):
-                    check.on_message(topic, msg, t_recv)
+            for check in self._checks_by_topic.get(topic, ()):
+                check.on_message(topic, msg, t_recv)
         scan_out = bridge.scans_published != self._scans
         self._scans = bridge.scans_published
         truth = StepTruth(
             world.time_s,
-            world.true_pose(),
+            pose,
             world,
             scan_stamp=bridge.last_scan_stamp_s if scan_out else None,
             frame_stamp=bridge.last_frame_stamp_s if frame_out else None,
@@ -505,11 +509,12 @@ class EpisodeRun:
         if frame_out:  # a frame went out: what did it show?
             self._camera_frames = bridge.camera_frames
             seen = world.displays_in_view(INSPECT_RANGE_M)
+        pose = world.true_pose()
         if self.checks:
-            self._feed_checks(frame_out)
+            self._feed_checks(frame_out, pose)
         self.judge.update(
             world.time_s,
-            world.true_pose(),
+            pose,
             world.robot_contacts(),
             world.part_positions(),
             self.episode.monitor.reports(),
@@ -705,6 +710,7 @@ def grade(
             env={
                 **{k: v for k, v in os.environ.items() if not k.startswith(SECRET_ENV)},
                 **graph_env(profile.ros_distro),  # the grader's own endpoints discover alike
+                **SINGLE_THREADED_MATH,  # the simulator computes alike on every machine
                 "ROOTROUTE_RUN": run_id,
             },
         )

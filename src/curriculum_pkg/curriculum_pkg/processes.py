@@ -77,6 +77,13 @@ class NodeProcess:
         return "\n".join(text.strip().splitlines()[-lines:])
 
 
+# numpy's BLAS (OpenBLAS, MKL) and OpenMP start one worker thread per core at import, and sum in
+# a different order with another thread count: the same node could compute differently on a 16-core
+# school PC than on the 2-core grading machine, and lockstep would watch 15 idle threads more per
+# process. One thread each: the same arithmetic on every machine.
+SINGLE_THREADED_MATH = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def node_command(
     spec: NodeSpec,
     exe: Executable,
@@ -139,6 +146,7 @@ def start_node(
         "LANG": "C.UTF-8",
         # quick discovery, so that lockstep grading starts once everyone has matched
         "FASTRTPS_DEFAULT_PROFILES_FILE": str(config_dir() / GRAPH_DDS_PROFILE),
+        **SINGLE_THREADED_MATH,
         **ros_env,
     }
     cmd = sandbox.command(

@@ -271,9 +271,11 @@ class LockstepPacer:
         self._budget_left_s -= waited
         self.waited_s += waited
 
-    def wait_until(self, sim_time_s: float) -> None:
-        """End the tick at `sim_time_s`: settle, keep to the ceiling, prepare the next tick."""
-        self.settle()
+    def wait_until(self, sim_time_s: float, settled: bool = False) -> None:
+        """End the tick at `sim_time_s`: settle (unless nothing went out since the graph last
+        settled: `settled`), keep to the ceiling, prepare the next tick."""
+        if not settled:
+            self.settle()
         self._sim_now = sim_time_s
         self.ticks += 1
         self.unsynced_ticks += not self._synced

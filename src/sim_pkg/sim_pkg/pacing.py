@@ -27,7 +27,8 @@ class Pacer:
         self._sim_now = sim_start_s
         self.ticks = 0
 
-    def wait_until(self, sim_time_s: float) -> None:
+    def wait_until(self, sim_time_s: float, settled: bool = False) -> None:
+        """Sleep until `sim_time_s` is due in wall time (`settled`: lockstep's, unused here)."""
         self._sim_now = sim_time_s
         self.ticks += 1
         if self.target <= 0:

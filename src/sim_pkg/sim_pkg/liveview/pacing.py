@@ -45,7 +45,7 @@ class SteerablePacer:
     def target(self) -> float:
         return self._speed
 
-    def wait_until(self, sim_time_s: float) -> None:
+    def wait_until(self, sim_time_s: float, settled: bool = False) -> None:
         self._sim_now = sim_time_s
         self.ticks += 1
         wish = self._commands()

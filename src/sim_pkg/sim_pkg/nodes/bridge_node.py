@@ -74,6 +74,9 @@ class SimBridge(Node):
         self.tap: Callable[[str, object, int], None] | None = None
         # settle() waits until the graph has caught up (lockstep pacing sets it).
         self.settle: Callable[[], None] | None = None
+        # The last tick sent the graph something after its last settle(): lockstep must wait
+        # for the graph once more before the next step.
+        self.unsettled = False
         self.clock_channels: list = []
 
         self._clock_pub = self.create_publisher(Clock, topics["clock"].name, QoSProfile(depth=10))
@@ -171,12 +174,17 @@ class SimBridge(Node):
                 self.settle()
         if self.settle is not None and not self.clock_channels and self._sensors_due(now):
             self.settle()
+        sensed = False
         for name, period in self._periods.items():
             if now + 1e-9 >= self._next_due[name]:
                 self._next_due[name] += period * max(
                     1, math.floor((now - self._next_due[name]) / period) + 1
                 )
                 getattr(self, f"_publish_{name}")(stamp)
+                sensed = True
+        # With a channel per process every clock went out settled; a tick without sensor data
+        # (a third of them: odometry runs at 30 Hz, the clock at 50) leaves nothing to wait for.
+        self.unsettled = sensed or not self.clock_channels
         return True
 
     def add_clock_channel(self, topic: str) -> None:
@@ -297,7 +305,7 @@ def run_paced(
         if on_step is not None:
             on_step()
         if published:  # between clock ticks the graph has nothing new to react to
-            pacer.wait_until(bridge.world.time_s)
+            pacer.wait_until(bridge.world.time_s, settled=not bridge.unsettled)
     bridge.settle = None
     return pacer
 
