@@ -487,7 +487,8 @@ class EpisodeRun:
     def _feed_checks(self, frame_out: bool, pose) -> None:
         world, bridge = self.episode.world, self.episode.bridge
         self.episode.monitor.note_time(world.time_s)
-        for topic, msg, t_recv in self.episode.monitor.take_check_messages():
+        monitor = self.episode.monitor
+        for topic, msg, t_recv in monitor.take_check_messages(bridge.step_wall_ns):
             for check in self._checks_by_topic.get(topic, ()):
                 check.on_message(topic, msg, t_recv)
         scan_out = bridge.scans_published != self._scans

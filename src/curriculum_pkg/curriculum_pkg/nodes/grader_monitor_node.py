@@ -155,23 +155,36 @@ class GraderMonitor(Node):
         with self._lock:
             return list(self._shift_reports)
 
-    def take_check_messages(self) -> list[tuple[str, object, float]]:
+    def take_check_messages(
+        self, sent_before_ns: int | None = None
+    ) -> list[tuple[str, object, float]]:
         """The checks' messages that came since the last call, in order of arrival, with the sim
         time each was SENT: the step the simulator was at when the sender's DDS stamped it
         (its source timestamp, wall clock), never later than when it arrived here. So a grader
-        thread that a busy machine delays does not make a student's answer late."""
+        thread that a busy machine delays does not make a student's answer late.
+
+        `sent_before_ns` (wall clock): messages sent at or after it stay for the next call. The
+        grader passes the moment the current step began, so an answer to this step's scan or
+        frame is handed over only after the check has seen that scan's truth, however fast it
+        came (on a busy machine the grader's thread can be late to look, and the answer would
+        find no scan to answer)."""
         if not self._check_inbox:  # most steps: nothing came, no need to copy the ticks
             return []
-        taken = []
+        taken, held = [], []
         ticks = list(self._ticks)
         walls = [w for w, _ in ticks]
         while self._check_inbox:  # deque.popleft is atomic: the executor may append meanwhile
-            topic, msg, arrived_s, sent_ns = self._check_inbox.popleft()
+            item = self._check_inbox.popleft()
+            topic, msg, arrived_s, sent_ns = item
+            if sent_before_ns is not None and sent_ns >= sent_before_ns:
+                held.append(item)
+                continue
             # note_time comes after a step (and the graph's turn in it): whatever was sent
             # before that note was sent in that step, at its sim time
             i = bisect.bisect_left(walls, sent_ns)
             sent_s = ticks[i][1] if i < len(ticks) else arrived_s
             taken.append((topic, msg, min(sent_s, arrived_s)))
+        self._check_inbox.extendleft(reversed(held))  # before anything that came meanwhile
         return taken
 
     def reports(self) -> dict[str, list[tuple[float, str]]]:

@@ -15,6 +15,7 @@ import contextlib
 import math
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,6 +78,7 @@ class SimBridge(Node):
         # The last tick sent the graph something after its last settle(): lockstep must wait
         # for the graph once more before the next step.
         self.unsettled = False
+        self.step_wall_ns = 0  # wall clock (time.time_ns) when the current step began
         self.clock_channels: list = []
 
         self._clock_pub = self.create_publisher(Clock, topics["clock"].name, QoSProfile(depth=10))
@@ -153,6 +155,7 @@ class SimBridge(Node):
         """Apply queued commands and advance one control period; at a clock tick (every
         `profile.steps_per_tick` periods) publish /clock and whatever sensor data is due.
         Returns True if it published (the graph has something new to react to)."""
+        self.step_wall_ns = time.time_ns()
         twist, self._latest_twist = self._latest_twist, None
         if twist is not None:
             self.world.command_base(*twist)
