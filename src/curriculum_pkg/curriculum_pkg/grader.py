@@ -485,9 +485,8 @@ class EpisodeRun:
         return result
 
     def _feed_checks(self, frame_out: bool, pose) -> None:
-        world, bridge = self.episode.world, self.episode.bridge
-        self.episode.monitor.note_time(world.time_s)
-        monitor = self.episode.monitor
+        world, bridge, monitor = self.episode.world, self.episode.bridge, self.episode.monitor
+        monitor.note_time(world.time_s)
         for topic, msg, t_recv in monitor.take_check_messages(bridge.step_wall_ns):
             for check in self._checks_by_topic.get(topic, ()):
                 check.on_message(topic, msg, t_recv)
