@@ -109,7 +109,14 @@ def test_nothing_a_node_sees_names_the_scenario_or_the_variant(
     scenario = quick_assignment.runs[0].scenario.id
     assert scenario not in view and "plating" not in view
     assert not re.search(r"_v\d", view), view
-    assert json.loads(view)["params"]  # it did read its parameter file
+    seen = json.loads(view)
+    assert seen["params"]  # it did read its parameter file
+    # One thread for numpy's maths: a BLAS pool spinning between calls would keep lockstep
+    # waiting (and compute differently from machine to machine).
+    assert {k: seen["env"].get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")} == {
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+    }
     assert log.parent.name == f"{scenario}_v0"  # named for the teacher once the episode ended
 
 

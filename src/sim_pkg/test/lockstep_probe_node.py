@@ -1,5 +1,7 @@
 """A stand-in for a student's node, for test_lockstep.py: every 0.1 s of simulated time it sends
-/cmd_vel with linear.x = the time it read from its clock (rounded to centiseconds).
+/cmd_vel with linear.x = the time it read from its clock (rounded to centiseconds), linear.y =
+the /scan messages and linear.z = the /odom messages it has received so far (subscribed the way a
+student's node does: the lidar best effort, qos_profile_sensor_data). The base ignores both.
 
 Run with `--ros-args -r /clock:=<channel> -p use_sim_time:=true -p readers:=N`. It logs
 `ready` once its /cmd_vel publisher has matched N readers and its clock channel is matched, and
@@ -10,10 +12,12 @@ from __future__ import annotations
 
 import rclpy
 from geometry_msgs.msg import TwistStamped
+from nav_msgs.msg import Odometry
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import LaserScan
 
 READY_LINE = "lockstep probe ready"
 PERIOD_S = 0.1
@@ -34,10 +38,24 @@ class LockstepProbe(Node):
             QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT),
         )
 
+        self.scans = self.odoms = 0
+        self._scan_sub = self.create_subscription(
+            LaserScan, "/scan", self._on_scan, qos_profile_sensor_data
+        )
+        self._odom_sub = self.create_subscription(Odometry, "/odom", self._on_odom, 10)
+
+    def _on_scan(self, _msg: LaserScan) -> None:
+        self.scans += 1
+
+    def _on_odom(self, _msg: Odometry) -> None:
+        self.odoms += 1
+
     def is_ready(self) -> bool:
         return (
             self._cmd_pub.get_subscription_count() >= self.readers
             and self._clock_sub.get_publisher_count() >= 1
+            and self._scan_sub.get_publisher_count() >= 1
+            and self._odom_sub.get_publisher_count() >= 1
         )
 
     def start(self) -> None:
@@ -49,6 +67,7 @@ class LockstepProbe(Node):
         msg = TwistStamped()
         msg.header.stamp = now.to_msg()
         msg.twist.linear.x = round(now.nanoseconds * 1e-9, 2)
+        msg.twist.linear.y, msg.twist.linear.z = float(self.scans), float(self.odoms)
         self._cmd_pub.publish(msg)
 
 

@@ -195,7 +195,7 @@ def test_foxglove_sees_the_robot_topics_the_scene_and_the_true_pose(sim_cli):
 
 def test_a_path_the_student_publishes_appears_in_foxglove(ros_process, ros_node):
     port = free_port()
-    ros_process(
+    bridge = ros_process(
         "sim_pkg.nodes.bridge_node",
         params={"scenario": SCENARIO, "real_time_factor": 2.0, "foxglove_port": port},
     )
@@ -225,7 +225,12 @@ def test_a_path_the_student_publishes_appears_in_foxglove(ros_process, ros_node)
     client = asyncio.run(session())
     channel = client.channels["/plan"]
     assert (channel["encoding"], channel["schemaName"]) == ("cdr", "nav_msgs/msg/Path")
-    assert client.received.get("/plan"), "no /plan message reached the client"
+    # Once seen to fail in a whole `make test` (never alone, nor under a CPU hog): say why.
+    assert client.received.get("/plan"), (
+        f"no /plan message reached the client; bridge alive: {bridge.poll() is None}, "
+        f"matched subscriptions: {plan.get_subscription_count()}, "
+        f"bridge log: {Path(bridge.log_path).read_text()[-2000:]}"
+    )
     received = deserialize_message(client.received["/plan"][0][1], PathMsg)
     assert received.header.frame_id == "odom"
     assert [round(p.pose.position.x, 3) for p in received.poses] == [0.0, 0.1, 0.2, 0.3, 0.4]

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 import rclpy
+from geometry_msgs.msg import TwistStamped
 from lockstep_probe_node import READY_LINE
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile
 
-from common_pkg.ros.cmd_vel import cmd_vel_type, read_cmd_vel
 from common_pkg.worldspec import load_world
 from sim_pkg.lockstep import LockstepPacer, ThreadWatch
 from sim_pkg.nodes.bridge_node import SimBridge, run_paced, spin_in_background
@@ -332,11 +332,13 @@ def wait_for_discovery(bridge: SimBridge, listen, probe: subprocess.Popen, cmd_t
     we can hear the probe: both of its clock readers, both of our /cmd_vel readers matched."""
     bridge_cmd = next(s for s in bridge.subscriptions if s.topic_name == cmd_topic)
     channel = bridge.clock_channels[0]
+    sensors = [p for p in bridge.publishers if p.topic_name in ("/scan", "/odom")]
     assert wait_for(
         lambda: (
             probe.poll() is not None
             or (
                 channel.get_subscription_count() >= 2
+                and all(p.get_subscription_count() >= 1 for p in sensors)
                 and bridge_cmd.get_publisher_count() >= 1
                 and listen.get_publisher_count() >= 1
                 and READY_LINE in Path(probe.log_path).read_text()
@@ -348,17 +350,18 @@ def wait_for_discovery(bridge: SimBridge, listen, probe: subprocess.Popen, cmd_t
 
 def commands_at_each_tick(ros_context, start_probe, profile, sim_s: float):
     """Run the bridge in lockstep with one probe process for `sim_s` of sim time; returns
-    [(tick time ns, latest linear.x heard on /cmd_vel by then, or None)] and the pacing report."""
+    [(tick time ns, the latest (linear.x, linear.y, linear.z) heard on /cmd_vel by then, or
+    None, (scans, odometry messages) the bridge had published by then)] and the pacing report."""
     cmd_topic = profile.topics["cmd_vel"].name
     world = SimWorld(load_world(SCENARIO), profile)
     bridge = SimBridge(world, context=ros_context)
     bridge.add_clock_channel(CLOCK_CHANNEL)
     listener = rclpy.create_node("cmd_listener", context=ros_context)
-    heard: list[float] = []
+    heard: list[tuple[float, float, float]] = []
     listen = listener.create_subscription(
-        cmd_vel_type(profile.cmd_vel_stamped),
+        TwistStamped,
         cmd_topic,
-        lambda msg: heard.append(read_cmd_vel(msg)[0]),
+        lambda msg: heard.append((msg.twist.linear.x, msg.twist.linear.y, msg.twist.linear.z)),
         QoSProfile(depth=10),
     )
     executor = SingleThreadedExecutor(context=ros_context)
@@ -370,17 +373,20 @@ def commands_at_each_tick(ros_context, start_probe, profile, sim_s: float):
     )
     try:
         wait_for_discovery(bridge, listen, probe, cmd_topic)
-        clock_topic = profile.topics["clock"].name
+        clock_topic, odom_topic = profile.topics["clock"].name, profile.topics["odom"].name
         ticks_ns: list[int] = []
-        seen: list[tuple[int, float | None]] = []
+        odoms_published = [0]
+        seen: list[tuple] = []
 
         def on_clock(topic, _msg, sim_time_ns):
             if topic == clock_topic:
                 ticks_ns.append(sim_time_ns)
+            odoms_published[0] += topic == odom_topic
 
         def on_step():  # after a tick's step: the probe's answer to this tick must be in
             if len(seen) < len(ticks_ns):
-                seen.append((ticks_ns[-1], heard[-1] if heard else None))
+                published = (bridge.scans_published, odoms_published[0])
+                seen.append((ticks_ns[-1], heard[-1] if heard else None, published))
 
         bridge.tap = on_clock
         pacer = LockstepPacer(ThreadWatch(lambda: [probe.pid]), wall_per_sim_s=30.0)
@@ -431,5 +437,18 @@ def test_lockstep_graph_answers_at_the_same_tick_on_a_quiet_and_a_busy_machine(
         assert (report.mode, report.ticks, len(seen)) == ("lockstep", ticks, ticks)
         assert report.unsynced_ticks == 0, report
     assert busy_report.graph_cpu_wait_s > 0  # the hog did compete with the graph for the CPUs
-    assert [command for _, command in quiet] == expected_commands([t for t, _ in quiet])
+    times = [command and command[0] for _, command, _ in quiet]
+    assert times == expected_commands([t for t, _, _ in quiet])
+    # No sensor message is lost on the way, at rest or under the hog (the lidar is best effort):
+    # a command sent at a tick counts every scan and odometry message of the ticks before it
+    # (at a tick the clock goes out before that tick's sensor data).
+    for seen in (quiet, busy):
+        published_before = {}
+        previous = (0, 0)
+        for t_ns, _command, published in seen:
+            published_before[round(t_ns * 1e-9, 2)] = previous
+            previous = published
+        counts = {c[0]: (c[1], c[2]) for _, c, _ in seen if c is not None}
+        assert counts and counts == {t: published_before[t] for t in counts}
+        assert max(n for n, _ in counts.values()) >= 10  # 5 Hz lidar, 3 s: scans were counted
     assert busy == quiet
