@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
+from common_pkg.profile import load_profile
 from curriculum_pkg.assignment import ASSIGNMENT_DIR, load_assignment
+from curriculum_pkg.checks import vets_variants
 from curriculum_pkg.grader import grade
 from curriculum_pkg.hidden import GradingSecret
+from curriculum_pkg.tour import drive_tour, tour_script
 
 ASSIGNMENTS = sorted(p.parent.name for p in ASSIGNMENT_DIR.glob("*/assignment.yaml"))
 SECRET = GradingSecret(b"test-every-assignment: a fixed teacher's secret", "test")
@@ -60,6 +64,25 @@ def test_the_reference_passes_visible_and_hidden_variants(assignment_id, tmp_pat
         assert episode.metrics.completed, shown
         assert episode.points >= 90.0, shown
     assert result.passed
+    if vets_variants(assignment):
+        for episode in result.episodes:
+            _ran_the_forecast_tour(assignment, episode)
+
+
+def _ran_the_forecast_tour(assignment, episode) -> None:
+    """The platform's tour went where curriculum_pkg.tour forecast it (the grader vets hidden
+    variants with that forecast), and every station was shown clearly enough to be asked for."""
+    (run,) = [r for r in assignment.runs if r.scenario.id == episode.scenario_id]
+    scenario = run.scenario.variant(episode.variant, episode.seed)
+    frames = list(drive_tour(scenario, load_profile(), tour_script(assignment)))
+    t_ran, x_ran, y_ran = np.array(episode.metrics.trajectory_t_x_y).T
+    times = [f.t for f in frames]
+    x_forecast = np.interp(t_ran, times, [f.pose.x for f in frames])
+    y_forecast = np.interp(t_ran, times, [f.pose.y for f in frames])
+    off = np.hypot(x_ran - x_forecast, y_ran - y_forecast)
+    assert len(off) > 100 and max(off) < 0.25, (episode.variant, max(off))
+    (check,) = episode.metrics.checks
+    assert check.details["stations_visible"] == len(scenario.world.stations), check.details
 
 
 @pytest.mark.heavy

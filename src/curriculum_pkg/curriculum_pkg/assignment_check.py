@@ -59,10 +59,35 @@ def check_assignment(name_or_path: str | Path) -> list[LocatedError]:
     ]
     if not errors:
         try:  # what only the loader checks, such as a platform node's parameter ranges
-            load_assignment(path)
+            assignment = load_assignment(path)
         except LocatedError as err:
             errors.append(err)
+        else:
+            errors += _fair_visible_variants(assignment, locate)
     return sorted(errors, key=_line_col)
+
+
+def _fair_visible_variants(assignment, locate: Locator) -> list[AssignmentError]:
+    """A check that judges what the platform shows (the station_markers tour) can judge each
+    scenario as written; hidden variants it could not judge are drawn again when grading."""
+    from common_pkg.profile import load_profile
+    from curriculum_pkg.checks import variant_problem, vets_variants
+
+    if not vets_variants(assignment):
+        return []
+    profile = load_profile()
+    errors = []
+    for i, run in enumerate(assignment.runs):
+        problem = variant_problem(assignment, run.scenario, profile)
+        if problem is not None:
+            errors.append(
+                AssignmentError(
+                    locate(("scenarios", i, "scenario")),
+                    f"{run.scenario.id} as written: {problem[0]}",
+                    f"{run.scenario.id} (공개 변형): {problem[1]}",
+                )
+            )
+    return errors
 
 
 def _line_col(err: LocatedError) -> tuple[int, int]:

@@ -26,11 +26,11 @@ from common_pkg.profile import RobotProfile, load_profile
 from curriculum_pkg import handoff
 from curriculum_pkg.assignment import Assignment, for_distro
 from curriculum_pkg.cgroups import MEMORY_LIMIT_BYTES, RunCgroup
-from curriculum_pkg.checks import Check, StepTruth, make_checks
+from curriculum_pkg.checks import Check, StepTruth, make_checks, variant_problem, vets_variants
 from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
 from curriculum_pkg.errors import GraderFault, SubmissionError
 from curriculum_pkg.graphcheck import Finding, check_interfaces, check_rates
-from curriculum_pkg.hidden import SECRET_ENV, GradingSecret
+from curriculum_pkg.hidden import SECRET_ENV, GradingSecret, redraw_seed
 from curriculum_pkg.processes import (
     SINGLE_THREADED_MATH,
     NodeProcess,
@@ -604,16 +604,41 @@ def _flood_errors(
     return errors
 
 
+MAX_FAIR_DRAWS = 30  # redraws of a hidden variant a check cannot judge fairly
+
+
+def _fair_seed(
+    assignment: Assignment, scenario: Scenario, variant: int, seed: int, profile: RobotProfile
+) -> tuple[int, tuple[str, str] | None]:
+    """The seed of a hidden variant that every check of the assignment can judge fairly: `seed`
+    itself or the first of its redraws whose variant no check objects to (the station_markers
+    tour must show every station), and None; or, if none of MAX_FAIR_DRAWS is, `seed` and the
+    last objection. Assignments whose checks do not vet variants keep `seed` as it is."""
+    if not vets_variants(assignment):
+        return seed, None
+    problem = None
+    for attempt in range(MAX_FAIR_DRAWS):
+        candidate = seed if attempt == 0 else redraw_seed(seed, attempt)
+        problem = variant_problem(assignment, scenario.variant(variant, candidate), profile)
+        if problem is None:
+            return candidate, None
+    return seed, problem
+
+
 def plan_episodes(
     assignment: Assignment,
     secret: GradingSecret | None = None,
     team: str = "",
     hidden_scenarios: tuple[Scenario, ...] = (),
+    profile: RobotProfile | None = None,
 ) -> tuple[list[EpisodePlan], HiddenGrading]:
     """The episodes of a run. The visible variant of each scenario (variant 0, as written, with
     the assignment's public seed) always; hidden variants only with the teacher's secret, their
-    seeds derived from it (and from `team` for per-team variants); the teacher's hidden scenarios
-    as written, their seeds from the secret too when there is one."""
+    seeds derived from it (and from `team` for per-team variants), drawn again where a check
+    could not judge the variant fairly (`_fair_seed`); the teacher's hidden scenarios as
+    written, their seeds from the secret too when there is one."""
+    profile = profile or load_profile()
+    unfair: list[tuple[str, str]] = []  # (en, ko) for the teacher
     plans = [EpisodePlan(run.scenario, 0, run.seed, False) for run in assignment.runs]
     hidden = HiddenGrading(
         graded=secret is not None,
@@ -633,12 +658,12 @@ def plan_episodes(
         )
     else:
         for run in assignment.runs:
-            plans += [
-                EpisodePlan(
-                    run.scenario, v, secret.seed(assignment.id, run.scenario.id, v, team), True
-                )
-                for v in range(1, run.variants)
-            ]
+            for v in range(1, run.variants):
+                seed = secret.seed(assignment.id, run.scenario.id, v, team)
+                seed, problem = _fair_seed(assignment, run.scenario, v, seed, profile)
+                if problem is not None:
+                    unfair.append(_unfair_note(run.scenario.id, v, problem, MAX_FAIR_DRAWS))
+                plans.append(EpisodePlan(run.scenario, v, seed, True))
         hidden.en = f"hidden variants seeded from the teacher's secret {secret.fingerprint}" + (
             f", for team {team}" if team else ""
         )
@@ -647,8 +672,30 @@ def plan_episodes(
         )
     for scenario in hidden_scenarios:
         seed = 0 if secret is None else secret.seed(assignment.id, scenario.id, 0, team)
+        if vets_variants(assignment):
+            problem = variant_problem(assignment, scenario, profile)
+            if problem is not None:
+                unfair.append(_unfair_note(scenario.id, 0, problem, 0))
         plans.append(EpisodePlan(scenario, 0, seed, True))
+    for en, ko in unfair:
+        hidden.en += f"; WARNING: {en}"
+        hidden.ko += f"; 주의: {ko}"
     return plans, hidden
+
+
+def _unfair_note(scenario_id: str, variant: int, problem: tuple[str, str], draws: int):
+    en, ko = problem
+    if draws:
+        return (
+            f"{scenario_id} variant {variant}: no draw in {draws} was fair ({en}); graded as "
+            "first drawn, its task score may not reflect the work",
+            f"{scenario_id} 변형 {variant}: {draws}번 다시 뽑아도 공정한 변형이 없었습니다({ko}). "
+            "처음 뽑은 변형으로 채점했으므로 작업 점수가 실력을 보여 주지 못할 수 있습니다",
+        )
+    return (
+        f"hidden scenario {scenario_id}: {en}; its task score may not reflect the work",
+        f"숨은 시나리오 {scenario_id}: {ko}. 작업 점수가 실력을 보여 주지 못할 수 있습니다",
+    )
 
 
 def grade(
@@ -687,7 +734,7 @@ def grade(
     if distro:
         profile = dataclasses.replace(profile, ros_distro=check_distro(distro))
     assignment = for_distro(assignment, profile.ros_distro)
-    plans, hidden = plan_episodes(assignment, secret, team, hidden_scenarios)
+    plans, hidden = plan_episodes(assignment, secret, team, hidden_scenarios, profile)
     progress(f"      {hidden.en} / {hidden.ko}")
     job = GradeJob(Path(submission).resolve(), assignment, out_dir, profile, run_id, plans)
     become_subreaper()

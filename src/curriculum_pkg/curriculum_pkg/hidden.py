@@ -81,6 +81,13 @@ class GradingSecret:
         return f"GradingSecret(source={self.source!r}, fingerprint={self.fingerprint})"
 
 
+def redraw_seed(seed: int, attempt: int) -> int:
+    """Another seed for the same hidden variant, when the one drawn from `seed` cannot be graded
+    fairly (see grader.plan_episodes): a pure function, so a regrade redraws alike."""
+    digest = hashlib.sha256(f"rootroute-redraw-v1\0{seed}\0{attempt}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
 def _from_text(text: str, source: str) -> GradingSecret:
     key = text.strip()
     if len(key) < MIN_SECRET_CHARS:

@@ -300,9 +300,25 @@ def test_a_student_who_reports_every_station_blindly_from_the_scenario_scores_0(
             ]
         )
     result = check.result()
-    assert result.details["stations_identified"] == result.details["stations_visible"] == 1
+    # the furnace panel (clearly visible) and one more it glimpsed: finding either is right, but
+    # the guesses at the others cost everything
+    assert result.details["stations_identified"] == result.details["stations_visible"] == 2
     assert result.score == 0.0
     assert "not in view" in result.en
+
+
+def test_a_station_found_from_a_glimpse_counts_as_found(world, profile, scenario):
+    """The tour may show a marker only briefly (a hidden variant's tour ends elsewhere): a
+    student who finds it anyway is right, and is not asked for the ones never shown."""
+    panel = station(scenario, "furnace_panel")
+    check = MarkerReport(SPEC, scenario, profile)
+    episode = Episode(check, world, lambda t: IN_FRONT_OF_PANEL)
+    for _ in range(2):  # fewer than min_clear_frames: not asked for
+        t, pose = episode.frame()
+        episode.answer([report(panel.marker_id, t, *true_marker(profile, panel, pose))])
+    result = check.result()
+    assert (result.details["stations_visible"], result.details["stations_identified"]) == (1, 1)
+    assert result.score == 1.0, result.en
 
 
 def test_an_honest_student_on_the_same_turn_scores_1(world, profile, scenario):

@@ -61,6 +61,17 @@ class Check(ABC):
     """One measured criterion. Subclasses set `kind` and register with @register."""
 
     kind: ClassVar[str]
+    # True for a check that can tell, before an episode, whether a drawn variant lets it judge
+    # fairly (variant_problem): the grader then draws hidden variants until one does.
+    vets_variants: ClassVar[bool] = False
+
+    @classmethod
+    def variant_problem(
+        cls, spec: dict, scenario: Scenario, profile: RobotProfile, assignment
+    ) -> tuple[str, str] | None:
+        """Why this check could not judge `scenario` (a drawn variant) fairly, as (en, ko), or
+        None. Only asked when `vets_variants`."""
+        return None
 
     def __init__(self, spec: dict, scenario: Scenario, profile: RobotProfile):
         """`spec`: the assignment's entry (kind, topic, weight and the check's own keys)."""
