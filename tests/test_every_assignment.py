@@ -75,7 +75,7 @@ def _ran_the_forecast_tour(assignment, episode) -> None:
     (run,) = [r for r in assignment.runs if r.scenario.id == episode.scenario_id]
     scenario = run.scenario.variant(episode.variant, episode.seed)
     frames = list(drive_tour(scenario, load_profile(), tour_script(assignment)))
-    t_ran, x_ran, y_ran = np.array(episode.metrics.trajectory_t_x_y).T
+    t_ran, x_ran, y_ran = np.array(episode.metrics.trajectory).T
     times = [f.t for f in frames]
     x_forecast = np.interp(t_ran, times, [f.pose.x for f in frames])
     y_forecast = np.interp(t_ran, times, [f.pose.y for f in frames])
