@@ -28,7 +28,7 @@ from curriculum_pkg.assignment import Assignment, for_distro
 from curriculum_pkg.cgroups import MEMORY_LIMIT_BYTES, RunCgroup
 from curriculum_pkg.checks import Check, StepTruth, make_checks, variant_problem, vets_variants
 from curriculum_pkg.episode import EpisodeJudge, EpisodeMetrics
-from curriculum_pkg.errors import GraderFault, SubmissionError
+from curriculum_pkg.errors import GraderFault, LocatedError, SubmissionError
 from curriculum_pkg.graphcheck import Finding, check_interfaces, check_rates
 from curriculum_pkg.hidden import SECRET_ENV, GradingSecret, redraw_seed
 from curriculum_pkg.processes import (
@@ -619,7 +619,10 @@ def _fair_seed(
     problem = None
     for attempt in range(MAX_FAIR_DRAWS):
         candidate = seed if attempt == 0 else redraw_seed(seed, attempt)
-        problem = variant_problem(assignment, scenario.variant(variant, candidate), profile)
+        try:
+            problem = variant_problem(assignment, scenario.variant(variant, candidate), profile)
+        except (LocatedError, ValueError):  # no solvable draw, a bad script: the episode says so
+            return seed, None
         if problem is None:
             return candidate, None
     return seed, problem
@@ -673,7 +676,10 @@ def plan_episodes(
     for scenario in hidden_scenarios:
         seed = 0 if secret is None else secret.seed(assignment.id, scenario.id, 0, team)
         if vets_variants(assignment):
-            problem = variant_problem(assignment, scenario, profile)
+            try:
+                problem = variant_problem(assignment, scenario, profile)
+            except (LocatedError, ValueError):  # the episode reports it
+                problem = None
             if problem is not None:
                 unfair.append(_unfair_note(scenario.id, 0, problem, 0))
         plans.append(EpisodePlan(scenario, 0, seed, True))
