@@ -72,7 +72,7 @@ def test_an_unfair_hidden_variant_is_drawn_again_the_same_way_each_time(assignme
     assert [p.seed for p in again] == [p.seed for p in plans]
 
 
-def test_assignments_the_platform_does_not_drive_keep_their_seeds(profile):
+def test_assignments_whose_checks_vet_no_variant_keep_their_seeds(profile):
     assignment = load_assignment("sensor_readings")  # a tour, but no check that needs it vetted
     assert tour_script(assignment) is not None and not vets_variants(assignment)
     plans, _ = plan_episodes(assignment, SECRET, profile=profile)

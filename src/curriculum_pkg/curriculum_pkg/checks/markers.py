@@ -85,13 +85,13 @@ MARKER_ADD = 0  # visualization_msgs/Marker.ADD (= MODIFY)
 MAX_MARKERS_PER_MESSAGE = 64  # a scenario has a handful of stations; the rest is a flood
 MAX_PENDING = 4096  # reports waiting for their frame's truth (the grader's queue is 50 messages)
 MAX_IDS_PER_FRAME = 256  # ids judged per frame (DICT_4X4_250 has 250)
+MAX_FRAME_STAMPS = 20_000  # stamps of older frames (15 Hz: 22 min), to tell "late" from "made up"
 # A hidden variant's tour, forecast without ROS, must show each station clearly in this many
 # times `min_clear_frames`, nearer and straighter than the check asks by these margins: the
 # graded run follows the forecast within a few centimetres (16 cm after a long creep measured).
 TOUR_FRAMES_FACTOR = 2
 TOUR_RANGE_MARGIN_M = 0.10
 TOUR_ANGLE_MARGIN_DEG = 3.0
-MAX_FRAME_STAMPS = 20_000  # stamps of older frames (15 Hz: 22 min), to tell "late" from "made up"
 
 
 def _stamp_key(seconds: float) -> int:
