@@ -114,10 +114,15 @@ def test_follower_drives_the_simulated_robot_to_a_goal(ros_process, ros_node):
         Bool, "/follower/arrived", lambda m: arrived.append(m.data), LATCHED
     )
     ros_node.create_subscription(Odometry, "/odom", odom.append, 10)
+    plans: list[PathMsg] = []
+    ros_node.create_subscription(PathMsg, "/plan", plans.append, LATCHED)
     goal_pub = ros_node.create_publisher(PoseStamped, "/goal_pose", 10)
     assert ros_node.spin_until(lambda: len(odom) > 0 and goal_pub.get_subscription_count() > 0, 30)
-    ros_node.spin_until(lambda: False, 2.0)  # let /map reach the planner
-    goal_pub.publish(pose_stamped(2.8, 1.4))
+    for _ in range(60):  # a goal that comes before /map has reached the planner is not planned
+        goal_pub.publish(pose_stamped(2.8, 1.4))
+        if ros_node.spin_until(lambda: len(plans) > 0, 0.5):
+            break
+    assert plans, "no plan: the planner never got /map or the goal"
     assert ros_node.spin_until(lambda: arrived and arrived[-1], 90), "the follower never arrived"
     p = odom[-1].pose.pose.position
     assert (
