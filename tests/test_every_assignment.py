@@ -22,7 +22,7 @@ from curriculum_pkg.assignment import ASSIGNMENT_DIR, load_assignment
 from curriculum_pkg.checks import vets_variants
 from curriculum_pkg.grader import grade
 from curriculum_pkg.hidden import GradingSecret
-from curriculum_pkg.tour import drive_tour, tour_script
+from curriculum_pkg.tour import drive_tour, tour_parameters, tour_script
 
 ASSIGNMENTS = sorted(p.parent.name for p in ASSIGNMENT_DIR.glob("*/assignment.yaml"))
 SECRET = GradingSecret(b"test-every-assignment: a fixed teacher's secret", "test")
@@ -74,7 +74,9 @@ def _ran_the_forecast_tour(assignment, episode) -> None:
     variants with that forecast), and every station was shown clearly enough to be asked for."""
     (run,) = [r for r in assignment.runs if r.scenario.id == episode.scenario_id]
     scenario = run.scenario.variant(episode.variant, episode.seed)
-    frames = list(drive_tour(scenario, load_profile(), tour_script(assignment)))
+    frames = list(
+        drive_tour(scenario, load_profile(), tour_script(assignment), tour_parameters(assignment))
+    )
     t_ran, x_ran, y_ran = np.array(episode.metrics.trajectory).T
     times = [f.t for f in frames]
     x_forecast = np.interp(t_ran, times, [f.pose.x for f in frames])

@@ -78,7 +78,17 @@ def _fair_visible_variants(assignment, locate: Locator) -> list[AssignmentError]
     profile = load_profile()
     errors = []
     for i, run in enumerate(assignment.runs):
-        problem = variant_problem(assignment, run.scenario, profile)
+        try:
+            problem = variant_problem(assignment, run.scenario, profile)
+        except (LocatedError, ValueError) as exc:  # a bad script or node parameter
+            en, ko = getattr(exc, "en", str(exc)), getattr(exc, "ko", str(exc))
+            return [
+                AssignmentError(
+                    locate(("graph", "nodes")),
+                    f"the platform's tour cannot be forecast: {en}",
+                    f"플랫폼이 모는 경로를 미리 계산할 수 없습니다: {ko}",
+                )
+            ]
         if problem is not None:
             errors.append(
                 AssignmentError(

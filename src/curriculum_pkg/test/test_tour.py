@@ -19,7 +19,14 @@ from curriculum_pkg.assignment_check import check_assignment
 from curriculum_pkg.checks import variant_problem, vets_variants
 from curriculum_pkg.grader import plan_episodes
 from curriculum_pkg.hidden import GradingSecret
-from curriculum_pkg.tour import drive_tour, tour_script
+from curriculum_pkg.tour import (
+    INPUT_PLAYER,
+    JOY_TELEOP,
+    SAFETY_MUX,
+    drive_tour,
+    tour_parameters,
+    tour_script,
+)
 
 # The variant seen above: seed of variant 1 of sihwa_heat_treatment_01 for that secret.
 STALLED_SEED = 8235623986068619267
@@ -45,6 +52,34 @@ def test_the_tour_follows_the_script_in_sim_time(assignment, profile):
     assert len(frames) == pytest.approx(8.0 * profile.camera_rate_hz, abs=2)
     # 4 s at 0.13 m/s (stick 1.0), less the safety mux's 0.5 m/s^2 ramps: about half a metre
     assert 0.4 < math.dist((start.x, start.y), (end.x, end.y)) < 0.55
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {SAFETY_MUX: {"max_linear_mps": 0.05}},  # a slower mux
+        {JOY_TELEOP: {"scale_linear_mps": 0.05}},  # a gentler stick
+        {INPUT_PLAYER: {"rate_hz": 1.0}, JOY_TELEOP: {"publish_rate_hz": 1.0}},  # slow repeats
+    ],
+)
+def test_the_tour_runs_the_nodes_with_the_assignments_parameters(assignment, profile, parameters):
+    scenario = assignment.runs[0].scenario
+    script = "1.0 0 0; 4.0 1.0 0 deadman; 1.0 0 0"
+    default = list(drive_tour(scenario, profile, script))
+    given = list(drive_tour(scenario, profile, script, parameters))
+
+    def travelled(frames):
+        return math.dist(
+            (frames[0].pose.x, frames[0].pose.y), (frames[-1].pose.x, frames[-1].pose.y)
+        )
+
+    assert travelled(given) < travelled(default) - 0.1, (travelled(given), travelled(default))
+
+
+def test_the_tour_takes_its_parameters_from_the_assignment(assignment):
+    parameters = tour_parameters(assignment)
+    assert set(parameters) == {INPUT_PLAYER, JOY_TELEOP, SAFETY_MUX}
+    assert parameters[INPUT_PLAYER]["script"] == tour_script(assignment)
 
 
 def test_the_visible_tour_shows_every_station(assignment, profile):
@@ -94,3 +129,34 @@ def test_validate_refuses_a_tour_that_never_shows_a_station(tmp_path):
     (error,) = errors
     assert "furnace_panel" in error.en and "furnace_panel" in error.ko
     assert error.location.startswith("assignment.yaml:")
+
+
+def test_validate_forecasts_the_tour_with_the_mux_the_assignment_sets(tmp_path):
+    """The same tour behind a safety mux slowed to 0.03 m/s shows nothing: the forecast runs the
+    mux as the assignment configures it, not with its defaults."""
+    folder = tmp_path / "station_markers"
+    shutil.copytree(ASSIGNMENT_DIR / "station_markers", folder)
+    path = folder / "assignment.yaml"
+    text = path.read_text()
+    mux = (
+        "provided_by: teleop_pkg/safety_mux  # the platform's node: launch it, do not replace it\n"
+    )
+    assert mux in text
+    path.write_text(text.replace(mux, mux + "      parameters: {max_linear_mps: 0.03}\n"))
+    errors = check_assignment(path)
+    assert errors and "furnace_panel" in errors[0].en
+
+
+@pytest.mark.parametrize("value", ["fast", "[1, 2]"])  # a string, a list: the schema allows both
+def test_validate_says_where_a_tour_node_parameter_is_bad(tmp_path, value):
+    folder = tmp_path / "station_markers"
+    shutil.copytree(ASSIGNMENT_DIR / "station_markers", folder)
+    path = folder / "assignment.yaml"
+    text = path.read_text()
+    mux = (
+        "provided_by: teleop_pkg/safety_mux  # the platform's node: launch it, do not replace it\n"
+    )
+    path.write_text(text.replace(mux, mux + f"      parameters: {{max_linear_mps: {value}}}\n"))
+    (error,) = check_assignment(path)  # one located, bilingual error, no traceback
+    assert error.location.startswith("assignment.yaml:")
+    assert "tour" in error.en and "파라미터" in error.ko

@@ -162,7 +162,7 @@ class MarkerReport(Check):
     def variant_problem(cls, spec, scenario, profile, assignment) -> tuple[str, str] | None:
         """The stations the platform's tour would not show clearly in `scenario`, if any (see
         the module docstring); None when the platform drives nothing."""
-        from curriculum_pkg.tour import drive_tour, tour_script
+        from curriculum_pkg.tour import drive_tour, tour_parameters, tour_script
 
         script = tour_script(assignment)
         if script is None:
@@ -170,7 +170,7 @@ class MarkerReport(Check):
         visibility = _visibility(spec, profile, TOUR_RANGE_MARGIN_M, TOUR_ANGLE_MARGIN_DEG)
         markers = world_markers(scenario.world)
         clear = dict.fromkeys((m.marker_id for m in markers), 0)
-        for frame in drive_tour(scenario, profile, script):
+        for frame in drive_tour(scenario, profile, script, tour_parameters(assignment)):
             for marker_id, seen in visibility.frame(frame.pose, markers, frame.world).items():
                 clear[marker_id] += seen.clear
         need = TOUR_FRAMES_FACTOR * int(spec.get("min_clear_frames", 5))
