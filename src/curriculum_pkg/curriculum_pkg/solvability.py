@@ -13,7 +13,10 @@ What must hold, cheapest first:
 - every navigate / inspect stop point is reachable from the start on the scenario's occupancy grid,
   keep-out zones included, inflated by the robot's radius (planning_pkg's grid and A*). Hot and
   slow zones are floor the robot may cross (at a cost to its safety score, for hot ones): they
-  neither block a way nor forbid a start or a stop point.
+  neither block a way nor forbid a start or a stop point;
+- every board on display for an inspect task is read right by the platform's model
+  (perception_pkg's pcb_inspector) from where the robot inspects it, with room to spare: the
+  camera frame is rendered (MuJoCo), so this one is the dearest and comes last.
 
 Shapes are rectangles in plan (x, y), tested with the separating axis theorem; metres, radians.
 """
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from common_pkg.profile import DEFAULT_PROFILE, load_profile
-from common_pkg.worldspec import ROBOT_CLEARANCE_M, Pose2D
+from common_pkg.worldspec import ROBOT_CLEARANCE_M, Pose2D, WorldSpec
 from curriculum_pkg.scenario import STATION_TASKS
 from planning_pkg.arm_kinematics import ArmGeometry, UnreachableError
 from planning_pkg.astar import NoPathError, plan_path
@@ -42,6 +45,9 @@ if TYPE_CHECKING:
     from curriculum_pkg.scenario import Scenario
 
 GRID_RESOLUTION_M = 0.05
+# The platform's model must give an inspected board's true label at least this probability: the
+# shipped reference reports at 0.9, and where a student's robot stops differs a little.
+INSPECT_MIN_PROBABILITY = 0.93
 OVERLAP_M = 1e-3  # shapes that only touch (within a millimetre) do not overlap
 SUPPORT_Z_M = 2e-3  # a part stands on a surface whose height is this close to its base_z_m
 
@@ -432,6 +438,75 @@ def _reachable(scenario: Scenario, robot: RobotShape) -> Iterator[Problem]:
             )
 
 
+@lru_cache(maxsize=1)
+def _board_reader():
+    """The platform's inspection model (loaded once) and the robot profile it looks through."""
+    from perception_pkg.inspection import InspectionModel
+
+    return InspectionModel(), load_profile(DEFAULT_PROFILE)
+
+
+def _model_labels() -> tuple[str, ...]:
+    try:
+        return _board_reader()[0].labels
+    except (ImportError, RuntimeError):  # no model here: nothing to judge by
+        return ()
+
+
+def _read_board(scenario: Scenario, pose: Pose2D, label: str) -> float | None:
+    """The probability the platform's model gives `label` for the camera frame of a robot
+    standing at `pose` (after a few physics steps, so it has settled as in a run); None where
+    there is no renderer (EGL) or model to judge by."""
+    from dataclasses import replace
+
+    import mujoco
+
+    try:
+        return _read_board_in(replace(scenario.world, robot_start=pose), label)
+    except (RuntimeError, OSError, mujoco.FatalError):
+        return None
+
+
+@lru_cache(maxsize=64)  # a drawn variant is checked again, independently of its draw
+def _read_board_in(world: WorldSpec, label: str) -> float:
+    from sim_pkg.world import SimWorld
+
+    model, profile = _board_reader()
+    world = SimWorld(world, profile)
+    try:
+        for _ in range(10):
+            world.step()
+        return model.classify(world.render_camera()).probabilities.get(label, 0.0)
+    finally:
+        world.close()
+
+
+def _boards_readable(scenario: Scenario, robot: RobotShape) -> Iterator[Problem]:
+    """An inspect task's board is read right, with INSPECT_MIN_PROBABILITY, from where the robot
+    looks at it: its start, when it starts at the station (it may inspect without moving), else
+    the station's stop point. Labels the platform's model does not know are not its to judge."""
+    start = scenario.world.robot_start
+    for task in scenario.tasks:
+        if task.kind != "inspect" or not task.expected_label:
+            continue
+        st = scenario.station(task.station_id)
+        if st.display_image is None or task.expected_label not in _model_labels():
+            continue
+        at_station = math.dist((start.x, start.y), st.stop_xy) <= scenario.station_radius_m
+        pose = start if at_station else Pose2D(*st.stop_xy, st.facing_rad)
+        p = _read_board(scenario, pose, task.expected_label)
+        if p is not None and p < INSPECT_MIN_PROBABILITY:
+            yield Problem(
+                f"board {st.display_image.name} unreadable at station {st.id}",
+                f"the platform's inspection model gives the board {st.display_image.name} at "
+                f"station {st.id} its label {task.expected_label} only {p:.2f} (needs "
+                f"{INSPECT_MIN_PROBABILITY}) from {_xy((pose.x, pose.y))}",
+                f"플랫폼의 검사 모델이 스테이션 {st.id}의 보드 {st.display_image.name}을(를) "
+                f"{_xy((pose.x, pose.y))}에서 {task.expected_label}(으)로 {p:.2f}만큼만 "
+                f"확신합니다 ({INSPECT_MIN_PROBABILITY} 이상이어야 합니다)",
+            )
+
+
 def problems(scenario: Scenario, robot: RobotShape | None = None) -> Iterator[Problem]:
     """Every reason the scenario cannot be solved, cheapest checks first, lazily."""
     robot = robot or robot_shape()
@@ -440,6 +515,7 @@ def problems(scenario: Scenario, robot: RobotShape | None = None) -> Iterator[Pr
     yield from _markers_in_view(scenario, robot)
     yield from _arm_reach(scenario, robot)
     yield from _reachable(scenario, robot)
+    yield from _boards_readable(scenario, robot)
 
 
 def first_problem(scenario: Scenario, robot: RobotShape | None = None) -> Problem | None:

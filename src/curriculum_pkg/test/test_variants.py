@@ -123,6 +123,41 @@ def test_inspection_variants_draw_items_and_marker_ids_from_their_pools():
     assert station.marker_id in range(30, 50) and station.stop_xy == (1.0, 1.2)
 
 
+def test_a_board_the_platforms_model_misreads_is_a_problem_and_never_drawn(tmp_path):
+    """A board labelled scratch that is really a good one: the platform's pcb_inspector says
+    good, so no student could be right with it. `scenario validate` says so for the scenario as
+    written, and a hidden variant never shows it (the reference reports at 0.9 and would
+    otherwise wait for ever)."""
+    text = (SCENARIO_DIR / "ansan_pcb_inspection_01.yaml").read_text()
+    items = SCENARIO_DIR / "items"
+    text = text.replace("image: items/", f"image: {items}/")
+    wrong = text.replace(
+        "{type: inspect, station: pcb_check, label: solder_bridge}",
+        "{type: inspect, station: pcb_check, label: scratch}",
+    )
+    (tmp_path / "wrong.yaml").write_text(wrong)
+    problems = find_problems(load_scenario(tmp_path / "wrong.yaml"))
+    assert [p.key for p in problems] == [
+        "board pcb_solder_bridge_901.png unreadable at station pcb_check"
+    ]
+    assert "scratch" in problems[0].en and HANGUL.search(problems[0].ko)
+
+    pool = text.replace(
+        f"{{image: {items}/pcb_scratch_901.png, label: scratch}}",
+        f"{{image: {items}/pcb_good_901.png, label: scratch}}",  # mislabelled
+    )
+    assert pool != text
+    (tmp_path / "pool.yaml").write_text(pool)
+    scenario = load_scenario(tmp_path / "pool.yaml")
+    shown = set()
+    for seed in range(16):
+        drawn = draw_variant(scenario, 1, seed)
+        station = drawn.scenario.world.stations[0]
+        shown.add((station.display_image.name, drawn.scenario.tasks[0].expected_label))
+    assert ("pcb_good_901.png", "scratch") not in shown
+    assert len(shown) >= 3  # the other boards are still drawn
+
+
 def test_actor_timing_bounds_scale_speed_and_pauses(tmp_path):
     path = with_randomization(
         tmp_path,
