@@ -131,32 +131,32 @@ def test_validate_refuses_a_tour_that_never_shows_a_station(tmp_path):
     assert error.location.startswith("assignment.yaml:")
 
 
-def test_validate_forecasts_the_tour_with_the_mux_the_assignment_sets(tmp_path):
-    """The same tour behind a safety mux slowed to 0.03 m/s shows nothing: the forecast runs the
-    mux as the assignment configures it, not with its defaults."""
+MUX_ENTRY = (
+    "provided_by: teleop_pkg/safety_mux  # the platform's node: launch it, do not replace it\n"
+)
+
+
+def with_mux_parameters(tmp_path, parameters: str):
+    """A copy of station_markers whose safety_mux entry sets `parameters` (YAML flow mapping)."""
     folder = tmp_path / "station_markers"
     shutil.copytree(ASSIGNMENT_DIR / "station_markers", folder)
     path = folder / "assignment.yaml"
     text = path.read_text()
-    mux = (
-        "provided_by: teleop_pkg/safety_mux  # the platform's node: launch it, do not replace it\n"
-    )
-    assert mux in text
-    path.write_text(text.replace(mux, mux + "      parameters: {max_linear_mps: 0.03}\n"))
-    errors = check_assignment(path)
+    assert MUX_ENTRY in text
+    path.write_text(text.replace(MUX_ENTRY, MUX_ENTRY + f"      parameters: {parameters}\n"))
+    return path
+
+
+def test_validate_forecasts_the_tour_with_the_mux_the_assignment_sets(tmp_path):
+    """The same tour behind a safety mux slowed to 0.03 m/s shows nothing: the forecast runs the
+    mux as the assignment configures it, not with its defaults."""
+    errors = check_assignment(with_mux_parameters(tmp_path, "{max_linear_mps: 0.03}"))
     assert errors and "furnace_panel" in errors[0].en
 
 
 @pytest.mark.parametrize("value", ["fast", "[1, 2]"])  # a string, a list: the schema allows both
 def test_validate_says_where_a_tour_node_parameter_is_bad(tmp_path, value):
-    folder = tmp_path / "station_markers"
-    shutil.copytree(ASSIGNMENT_DIR / "station_markers", folder)
-    path = folder / "assignment.yaml"
-    text = path.read_text()
-    mux = (
-        "provided_by: teleop_pkg/safety_mux  # the platform's node: launch it, do not replace it\n"
-    )
-    path.write_text(text.replace(mux, mux + f"      parameters: {{max_linear_mps: {value}}}\n"))
+    path = with_mux_parameters(tmp_path, f"{{max_linear_mps: {value}}}")
     (error,) = check_assignment(path)  # one located, bilingual error, no traceback
     assert error.location.startswith("assignment.yaml:")
     assert "tour" in error.en and "파라미터" in error.ko
