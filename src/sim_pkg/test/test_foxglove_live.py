@@ -46,6 +46,7 @@ class FoxgloveClient:
         self.server_info: dict = {}
         self._subscriptions: dict[int, str] = {}  # subscription id -> topic
         self.received: dict[str, list[tuple[int, bytes]]] = {}  # topic -> (log time, payload)
+        self.statuses: list[str] = []  # what the server reported (e.g. a refused subscription)
 
     @classmethod
     async def connect(cls, port: int, timeout_s: float) -> "FoxgloveClient":
@@ -69,6 +70,8 @@ class FoxgloveClient:
                 self.server_info = message
             elif message["op"] == "advertise":
                 self.channels.update({c["topic"]: c for c in message["channels"]})
+            elif message["op"] == "status":
+                self.statuses.append(message.get("message", ""))
         elif frame[0] == MESSAGE_DATA:
             subscription, log_time_ns = struct.unpack_from("<IQ", frame, 1)
             topic = self._subscriptions[subscription]
@@ -216,19 +219,26 @@ def test_a_path_the_student_publishes_appears_in_foxglove(ros_process, ros_node)
                 await client.until(lambda: "/plan" in client.channels, 0.2)
             assert "/plan" in client.channels, f"advertised: {sorted(client.channels)}"
             await client.subscribe("/plan")
+            subscribed = time.monotonic()
             deadline = time.monotonic() + 20  # its own wait: a busy machine is slow at both
             while not client.received.get("/plan") and time.monotonic() < deadline:
                 plan.publish(path)
                 await client.until(lambda: bool(client.received.get("/plan")), 0.2)
+                # On a busy machine foxglove-sdk can refuse a subscription that follows a new
+                # channel's advertisement at once ("attempted to subscribe to unknown channel",
+                # 1 run in 15 under a CPU hog): subscribe again, as a viewer would.
+                if time.monotonic() - subscribed > 3.0:
+                    await client.subscribe("/plan")
+                    subscribed = time.monotonic()
             return client
 
     client = asyncio.run(session())
     channel = client.channels["/plan"]
     assert (channel["encoding"], channel["schemaName"]) == ("cdr", "nav_msgs/msg/Path")
-    # Once seen to fail in a whole `make test` (never alone, nor under a CPU hog): say why.
     assert client.received.get("/plan"), (
         f"no /plan message reached the client; bridge alive: {bridge.poll() is None}, "
         f"matched subscriptions: {plan.get_subscription_count()}, "
+        f"server statuses: {client.statuses}, "
         f"bridge log: {Path(bridge.log_path).read_text()[-2000:]}"
     )
     received = deserialize_message(client.received["/plan"][0][1], PathMsg)
