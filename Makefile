@@ -68,7 +68,7 @@ test: setup lint
 # The heavy suites (tests marked heavy): a whole class of hostile submissions graded as one batch,
 # and open-loop replays on every assignment's hidden variants. CI runs them after `make test`.
 test-heavy: setup
-	$(PY) -m pytest -m heavy
+	$(PY) -m pytest -m heavy --durations=25
 
 lint: setup
 	$(VENV)/bin/ruff check .

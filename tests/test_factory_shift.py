@@ -3,6 +3,7 @@
 Its reference works the whole shift (navigate, pick, place, inspect, navigate) on the visible
 variant and on the hidden ones, and its starter runs and earns graph points but no task points.
 Both are gradings of minutes each, so they are heavy; the assignment file's check is fast.
+test_every_assignment leaves this assignment to this file.
 """
 
 import dataclasses
@@ -43,14 +44,17 @@ def test_the_capstone_grades_one_scenario_with_two_hidden_variants_and_the_rubri
     assert weights == {"graph": 10, "task": 60, "safety": 20, "efficiency": 10}
 
 
-@pytest.mark.heavy  # the visible variant and two hidden ones: 3 episodes, ~4 minutes each on 2 cores
+# The visible variant and two hidden ones: 3 episodes, 3-5 minutes each on 2 cores (lockstep
+# with the camera rendered for the inspection; slower on a slower machine, never different).
+@pytest.mark.heavy
+@pytest.mark.timeout(2400)
 def test_reference_works_the_whole_shift_on_every_variant(tmp_path, grading_secret):
     assignment = load_assignment(ASSIGNMENT_DIR / "assignment.yaml")
     result = grade(
         ASSIGNMENT_DIR / "reference",
         assignment,
         tmp_path / "out",
-        progress=lambda _m: None,
+        progress=print,  # shown if it fails: where the time went
         secret=grading_secret,
     )
     assert result.error is None

@@ -2,8 +2,9 @@
 
 Its reference crosses the forklift's aisle without being hit, and its starter runs and earns the
 graph points. One visible episode at 6x real time, like conftest's quick_assignment. The same
-reference crosses the welding cell's walkway (banwol_welding_01) behind the welder: its visible
-variant here, and the whole assignment, every hidden variant included, in a heavy test.
+reference crosses the welding cell's walkway (banwol_welding_01) behind the welder: the whole
+assignment, every hidden variant of both scenarios, in a heavy test (test_every_assignment leaves
+this assignment to this file).
 """
 
 import dataclasses
@@ -69,21 +70,9 @@ def test_starter_runs_and_earns_its_graph_points(one_episode, tmp_path):
     assert not result.passed and result.points == pytest.approx(20.0)
 
 
-@pytest.mark.heavy  # a grading; make test keeps to 15 minutes
-def test_reference_crosses_the_welders_walkway_unhit_and_passes(tmp_path_factory, tmp_path):
-    welding = visible_only(tmp_path_factory, "banwol_welding_01")
-    result = grade(
-        ASSIGNMENT_DIR / "reference", welding, tmp_path / "out", progress=lambda _m: None
-    )
-    assert result.error is None
-    (episode,) = result.episodes
-    assert episode.metrics.completed
-    assert not episode.metrics.collisions and not episode.metrics.near_misses
-    assert episode.metrics.keep_out_s == 0.0  # the booths' spark keep-out zones
-    assert result.passed and result.points >= 90.0
-
-
-@pytest.mark.heavy  # every scenario and hidden variant of the assignment: 6 episodes, ~6 minutes
+# Every scenario and hidden variant of the assignment: 6 episodes, 6-8 minutes on 2 cores.
+@pytest.mark.heavy
+@pytest.mark.timeout(1500)
 def test_reference_passes_every_scenario_and_hidden_variant(tmp_path, grading_secret):
     assignment = load_assignment(ASSIGNMENT_DIR / "assignment.yaml")
     assert {run.scenario.id for run in assignment.runs} == {
@@ -94,13 +83,15 @@ def test_reference_passes_every_scenario_and_hidden_variant(tmp_path, grading_se
         ASSIGNMENT_DIR / "reference",
         assignment,
         tmp_path / "out",
-        progress=lambda _m: None,
+        progress=print,  # shown if it fails: where the time went
         secret=grading_secret,
     )
     assert result.error is None
     assert len(result.episodes) == sum(run.variants for run in assignment.runs)
     for ep in result.episodes:
         where = f"{ep.scenario_id} variant {ep.variant}"
-        assert ep.metrics.completed and not ep.metrics.collisions, where
+        assert ep.metrics.completed, where
+        assert not ep.metrics.collisions and not ep.metrics.near_misses, where
+        assert ep.metrics.keep_out_s == 0.0, where  # the welding booths' spark keep-out zones
         assert ep.points >= 90.0, f"{where}: {ep.points}"
     assert result.passed

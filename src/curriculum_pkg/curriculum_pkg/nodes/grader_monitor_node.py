@@ -187,6 +187,10 @@ class GraderMonitor(Node):
         self._check_inbox.extendleft(reversed(held))  # before anything that came meanwhile
         return taken
 
+    def check_messages_waiting(self) -> int:
+        """How many of the checks' messages have come and not been taken yet (held ones too)."""
+        return len(self._check_inbox)
+
     def reports(self) -> dict[str, list[tuple[float, str]]]:
         """Every inspection report kept, per station key: (sim time it arrived, label)."""
         with self._lock:
