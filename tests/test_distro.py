@@ -109,7 +109,7 @@ def test_reference_graded_in_humble_mode_drives_with_twist(
     assert result.error is None, result.error
     assert result.points >= 90, [c for ep in result.episodes for c in ep.criteria]
     report = json.loads((tmp_path / "out/result.json").read_text())
-    assert report["ros_distro"] == "humble" and report["schema_version"] == "1.9"
+    assert report["ros_distro"] == "humble" and report["schema_version"] == "1.10"
     (ep,) = report["episodes"]
     with (tmp_path / "out" / ep["recording"]["path"]).open("rb") as f:
         reader = make_reader(f)

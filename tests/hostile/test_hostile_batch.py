@@ -247,8 +247,12 @@ def test_each_attack_is_contained_and_scored_as_the_rubric_says(hostile_class, n
     if attack.holds_time:
         timing = episode["timing"]
         assert timing["mode"] == "lockstep" and timing["unsynced_ticks"] > 0
-        # at most wall_per_sim_s (5 s) of wall time per simulated second, plus slack
-        assert timing["wall_s"] <= 6.0 * episode["metrics"]["sim_time_s"] + 5.0
+        assert timing["held_seconds"] >= 1
+        # The first second held costs wall_per_sim_s (5 s); each second after one held waits
+        # at most 1/real_time_factor (a quarter second): measured 8.2 s for 10 simulated
+        # seconds, where 5 s a second would be 50 s. The bound leaves room for a busy machine.
+        sim_s = episode["metrics"]["sim_time_s"]
+        assert timing["wall_s"] <= 5.0 + 2.5 * sim_s + 5.0, (timing, sim_s)
         report = (out / row["result_json"]).with_name("report.md").read_text()
         assert "held the simulator up" in report and "시뮬레이터를 붙잡음" in report
     if attack.error is None:

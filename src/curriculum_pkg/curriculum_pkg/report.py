@@ -19,7 +19,8 @@ from curriculum_pkg.reports.templating import render_markdown
 from curriculum_pkg.timing import graph_was_slow
 from curriculum_pkg.variants import bounds_lines
 
-RESULT_SCHEMA_VERSION = "1.9"  # 1.9 metrics.checks (the assignment's measured checks);
+RESULT_SCHEMA_VERSION = "1.10"  # 1.10 episodes[].timing.held_seconds;
+# 1.9 metrics.checks (the assignment's measured checks);
 # 1.8 metrics.hot_s and metrics.hot_penalty (hot zones);
 # 1.7 ros_distro (humble | jazzy); 1.6 episodes[].timing;
 # 1.1 sandbox; 1.2 episodes[].recording; 1.3 error.kind;

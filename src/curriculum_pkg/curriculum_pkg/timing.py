@@ -29,10 +29,18 @@ def make_pacer(
     watch: ThreadWatch,
     sim_start_s: float,
 ) -> Pacer | LockstepPacer:
-    """Lockstep with every process `watch` sees (the default), or a fixed real-time factor."""
+    """Lockstep with every process `watch` sees (the default), or a fixed real-time factor.
+    In lockstep, a second after one the graph held past `wall_per_sim_s` waits at most what a
+    simulated second takes at the fixed factor: a busy loop is graded at about that speed."""
     if pacing == "fixed":
         return Pacer(real_time_factor, sim_start_s)
-    return LockstepPacer(watch, sim_start_s, wall_per_sim_s, max_real_time_factor)
+    return LockstepPacer(
+        watch,
+        sim_start_s,
+        wall_per_sim_s,
+        max_real_time_factor,
+        held_budget_s=1.0 / real_time_factor,
+    )
 
 
 def wall_ceiling_s(
@@ -85,9 +93,11 @@ def graph_was_slow(pacing: PacingReport) -> tuple[str, str] | None:
         return None
     return (
         f"your nodes kept the simulator waiting too long ({pacing.graph_cpu_s:.1f} CPU s in "
-        f"all): for {pacing.unsynced_ticks} tick(s) simulated time went on without waiting "
-        "for them, as it would on the robot. Look for busy loops or heavy work in callbacks",
-        f"노드들이 시뮬레이터를 너무 오래 붙잡았습니다 (CPU 모두 {pacing.graph_cpu_s:.1f}초). "
+        f"all, {pacing.held_seconds} simulated second(s) held past their wall budget): for "
+        f"{pacing.unsynced_ticks} tick(s) simulated time went on without waiting for them, as "
+        "it would on the robot. Look for busy loops or heavy work in callbacks",
+        f"노드들이 시뮬레이터를 너무 오래 붙잡았습니다 (CPU 모두 {pacing.graph_cpu_s:.1f}초, "
+        f"실제 시간 한도를 넘긴 시뮬레이션 {pacing.held_seconds}초). "
         f"{pacing.unsynced_ticks}번의 틱 동안 시뮬레이션 시간이 노드를 기다리지 않고 흘렀습니다 "
         "(실제 로봇에서처럼). 콜백 안의 바쁜 반복문이나 무거운 계산을 찾아보세요",
     )

@@ -3,15 +3,17 @@ because the machine could not run it fairly, and when the student is told their 
 
 import pytest
 
-from curriculum_pkg.timing import FIXED_FAIR_FRACTION, graph_was_slow, unfair_reason
-from sim_pkg.lockstep import PacingReport
+from curriculum_pkg.timing import FIXED_FAIR_FRACTION, graph_was_slow, make_pacer, unfair_reason
+from sim_pkg.lockstep import PacingReport, ThreadWatch
 
 
 def fixed(achieved: float, target: float = 2.0) -> PacingReport:
     return PacingReport("fixed", achieved, target, wall_s=60.0, ticks=3000)
 
 
-def lockstep(unsynced: int = 0, cpu_s: float = 4.0, cpu_wait_s: float = 0.5) -> PacingReport:
+def lockstep(
+    unsynced: int = 0, cpu_s: float = 4.0, cpu_wait_s: float = 0.5, held: int = 0
+) -> PacingReport:
     return PacingReport(
         "lockstep",
         real_time_factor=3.0,
@@ -19,6 +21,7 @@ def lockstep(unsynced: int = 0, cpu_s: float = 4.0, cpu_wait_s: float = 0.5) -> 
         wall_s=40.0,
         ticks=6000,
         unsynced_ticks=unsynced,
+        held_seconds=held,
         waited_s=12.0,
         graph_cpu_s=cpu_s,
         graph_cpu_wait_s=cpu_wait_s,
@@ -80,11 +83,24 @@ def test_starved_lockstep_episode_says_how_long_the_graph_waited_and_how_many_ti
 
 
 def test_student_is_told_when_their_own_graph_kept_the_simulator_waiting():
-    busy = lockstep(unsynced=40, cpu_s=9.0, cpu_wait_s=0.3)
+    busy = lockstep(unsynced=40, cpu_s=9.0, cpu_wait_s=0.3, held=7)
     assert unfair_reason(busy, False) is None  # a fair verdict ...
     english, korean = graph_was_slow(busy)  # ... with the reason in the report
-    assert "40" in english and "9.0" in english
-    assert has_hangul(korean) and "40" in korean
+    assert "40" in english and "9.0" in english and "7 simulated second" in english
+    assert has_hangul(korean) and "40" in korean and "7초" in korean
+
+
+@pytest.mark.parametrize(
+    ("real_time_factor", "wall_per_sim_s", "held_budget_s"),
+    [(4.0, 5.0, 0.25), (1.0, 15.0, 1.0), (0.1, 5.0, 5.0)],
+)
+def test_after_a_second_the_graph_held_lockstep_waits_as_long_as_fixed_pacing_would(
+    real_time_factor, wall_per_sim_s, held_budget_s
+):
+    # A busy loop holds every second: each must not cost wall_per_sim_s of wall time.
+    watch = ThreadWatch(lambda: [], include_self=False)
+    pacer = make_pacer("lockstep", real_time_factor, 0.0, wall_per_sim_s, watch, 0.0)
+    assert (pacer.wall_per_sim_s, pacer.held_budget_s) == (wall_per_sim_s, held_budget_s)
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,11 @@ answered), Webots' controller steps and Gazebo's lockstep, for arbitrary process
 runs inside the student's process. A graph that never goes quiet (a busy loop) cannot freeze
 time: `LockstepPacer` waits at most `wall_per_sim_s` wall seconds per simulated second, then
 lets the rest of that second run without waiting, and counts those ticks (`unsynced_ticks`).
+Nor can it make a grading last `wall_per_sim_s` times its simulated length: the second after one
+the graph held past its budget waits at most `held_budget_s` (the grader passes the wall time a
+simulated second takes at the assignment's fixed real-time factor), so a graph that never goes
+quiet is run at about the speed of fixed grading; a second in which it caught up earns the full
+budget back.
 """
 
 from __future__ import annotations
@@ -209,6 +214,7 @@ class PacingReport:
     wall_s: float
     ticks: int = 0
     unsynced_ticks: int = 0  # lockstep: ticks run without waiting (wall budget spent)
+    held_seconds: int = 0  # lockstep: simulated seconds whose wall budget the graph used up
     waited_s: float = 0.0  # lockstep: wall time spent waiting for the graph
     graph_cpu_s: float = 0.0  # CPU time the watched processes used
     graph_cpu_wait_s: float = 0.0  # time they were ready to run but had no CPU
@@ -221,6 +227,7 @@ class PacingReport:
             "wall_s": round(self.wall_s, 2),
             "ticks": self.ticks,
             "unsynced_ticks": self.unsynced_ticks,
+            "held_seconds": self.held_seconds,
             "waited_s": round(self.waited_s, 2),
             "graph_cpu_s": round(self.graph_cpu_s, 2),
             "graph_cpu_wait_s": round(self.graph_cpu_wait_s, 2),
@@ -233,8 +240,10 @@ class LockstepPacer:
     `settle()` waits for the graph (the bridge calls it between the steps of one tick);
     `wait_until()` ends a tick. `wall_per_sim_s`: the most wall time the graph may keep one
     simulated second waiting; past it the rest of that second runs without waiting, so no node
-    can freeze time. `max_real_time_factor` > 0 caps the speed, for assignments that want
-    "real" timing.
+    can freeze time. `held_budget_s`: the most it may keep the next second waiting (a busy loop
+    holds every second: it must not cost `wall_per_sim_s` each); a second the graph did not hold
+    is followed by the full budget again. `max_real_time_factor` > 0 caps the speed, for
+    assignments that want "real" timing.
     """
 
     mode = "lockstep"
@@ -245,17 +254,23 @@ class LockstepPacer:
         sim_start_s: float = 0.0,
         wall_per_sim_s: float = 5.0,
         max_real_time_factor: float = 0.0,
+        held_budget_s: float | None = None,
     ):
         self.watch = watch
         self.wall_per_sim_s = wall_per_sim_s
+        self.held_budget_s = (
+            wall_per_sim_s if held_budget_s is None else min(held_budget_s, wall_per_sim_s)
+        )
         self.max_real_time_factor = max_real_time_factor
         self._wall0 = time.monotonic()
         self._sim0 = self._sim_now = sim_start_s
         self._second = 0
         self._budget_left_s = wall_per_sim_s
         self._synced = True  # this tick so far
+        self._held = False  # this second: the graph kept it waiting past its budget
         self.ticks = 0
         self.unsynced_ticks = 0
+        self.held_seconds = 0  # seconds whose budget the graph used up (the current one not yet)
         self.waited_s = 0.0
         self._cpu0 = watch.cpu_use()
 
@@ -267,6 +282,7 @@ class LockstepPacer:
         t0 = time.monotonic()
         if not self.watch.wait_quiet(t0 + self._budget_left_s):
             self._synced = False
+            self._held = True
         waited = time.monotonic() - t0
         self._budget_left_s -= waited
         self.waited_s += waited
@@ -282,7 +298,9 @@ class LockstepPacer:
         self._synced = True
         second = int(sim_time_s - self._sim0)
         if second != self._second:
-            self._second, self._budget_left_s = second, self.wall_per_sim_s
+            self.held_seconds += self._held
+            budget = self.held_budget_s if self._held else self.wall_per_sim_s
+            self._second, self._budget_left_s, self._held = second, budget, False
         if self.max_real_time_factor > 0:
             due = self._wall0 + (sim_time_s - self._sim0) / self.max_real_time_factor
             delay = due - time.monotonic()
@@ -304,6 +322,7 @@ class LockstepPacer:
             wall_s=time.monotonic() - self._wall0,
             ticks=self.ticks,
             unsynced_ticks=self.unsynced_ticks,
+            held_seconds=self.held_seconds + self._held,
             waited_s=self.waited_s,
             graph_cpu_s=max(0.0, cpu.run_s - self._cpu0.run_s),
             graph_cpu_wait_s=max(0.0, cpu.delay_s - self._cpu0.delay_s),

@@ -45,6 +45,15 @@ os.write(2, b"r")
 while True:
     pass
 """
+# A busy loop for one wall second, then blocked on its stdin.
+BUSY_THEN_BLOCKED = """
+import os, time
+os.write(2, b"r")
+end = time.monotonic() + 1.0
+while time.monotonic() < end:
+    pass
+os.read(0, 1)
+"""
 # For every byte in, a few milliseconds of hashing, then one byte out.
 PASSES_ON_AFTER_WORK = """
 import hashlib, os
@@ -254,7 +263,31 @@ def test_lockstep_goes_on_without_a_graph_that_never_goes_quiet(child):
     # Never quiet: every tick ran without the graph (the budget, spent at a second's first
     # tick, lets the rest of that second go).
     assert report.unsynced_ticks == report.ticks
+    assert report.held_seconds == 3
     assert report.graph_cpu_s > 0
+
+
+def test_a_graph_that_never_goes_quiet_keeps_only_its_first_second_waiting_in_full(child):
+    # A busy loop must not make a grading last wall_per_sim_s per simulated second: after a
+    # second it held, the next waits at most held_budget_s (the fixed factor's pace).
+    pacer = LockstepPacer(watching(child(BUSY_LOOP)), wall_per_sim_s=1.0, held_budget_s=0.05)
+    report = drive(pacer, 3.0)
+    assert report.held_seconds == 3 and report.unsynced_ticks == report.ticks
+    # 1.0 s for the first second, 0.05 s for each of the other two (3.0 s with full budgets);
+    # the margin is for the polls' granularity on a busy machine.
+    assert report.waited_s < 1.0 + 2 * 0.05 + 0.5
+
+
+def test_a_graph_that_catches_up_again_is_waited_for_again(child):
+    # Busy for a wall second, then quiet: the short budgets end with the first second it did
+    # not hold; the rest of the episode is in lockstep again.
+    pacer = LockstepPacer(
+        watching(child(BUSY_THEN_BLOCKED)), wall_per_sim_s=0.2, held_budget_s=0.02
+    )
+    report = drive(pacer, 60.0)
+    assert 1 <= report.held_seconds < 59
+    held_ticks = round(report.held_seconds / TICK_S)
+    assert report.unsynced_ticks <= held_ticks < report.ticks
 
 
 def test_lockstep_waits_for_a_sleeping_graph_at_every_tick(child):
