@@ -276,8 +276,8 @@ class LockstepPacer:
 
     def settle(self) -> None:
         """Wait until the graph has caught up, within this simulated second's wall budget."""
-        if self._budget_left_s <= 0:
-            self._synced = False
+        if self._budget_left_s <= 0:  # spent, by one long wait or by many short ones
+            self._synced, self._held = False, True
             return
         t0 = time.monotonic()
         if not self.watch.wait_quiet(t0 + self._budget_left_s):

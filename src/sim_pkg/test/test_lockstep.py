@@ -278,6 +278,19 @@ def test_a_graph_that_never_goes_quiet_keeps_only_its_first_second_waiting_in_fu
     assert report.waited_s < 1.0 + 2 * 0.05 + 0.5
 
 
+def test_a_graph_that_answers_every_tick_too_slowly_holds_its_seconds_too(child):
+    # Every tick's answer comes, a few ms of hashing late: many short waits spend the budget.
+    # Each second is held as surely as by a busy loop, and its rest runs without waiting.
+    proc = child(PASSES_ON_AFTER_WORK)
+    pacer = LockstepPacer(watching(proc), wall_per_sim_s=0.05, held_budget_s=0.01)
+    for tick in range(1, round(2.0 / TICK_S) + 1):
+        os.write(proc.stdin.fileno(), b"q")  # the tick's question: a few ms of work
+        pacer.wait_until(tick * TICK_S)
+    report = pacer.report()
+    assert report.unsynced_ticks > 0
+    assert report.held_seconds == 2
+
+
 def test_a_graph_that_catches_up_again_is_waited_for_again(child):
     # Busy for a wall second, then quiet: the short budgets end with the first second it did
     # not hold; the rest of the episode is in lockstep again.
