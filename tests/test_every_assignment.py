@@ -8,14 +8,17 @@ the sample is the same on every run); hostile/test_open_loop replays against eve
 variant. A starter runs the visible variant of the first scenario only, cut to 20 s of sim time:
 it stands still or answers nothing, and 20 s show that as well as the whole limit.
 
-Assignments in GRADED_IN_FULL are left out here: their own heavy test grades the reference on
+Assignments in GRADED_IN_FULL are left out here: their own heavy tests grade the reference on
 every variant and the starter with closer checks, so sampling them again would grade the same
-episodes twice (the capstone's are minutes each).
+episodes twice (the capstone's are minutes each). A light test checks those tests still exist,
+are heavy, and grade the assignment's every variant.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +33,24 @@ from curriculum_pkg.tour import drive_tour, tour_parameters, tour_script
 
 ASSIGNMENTS = sorted(p.parent.name for p in ASSIGNMENT_DIR.glob("*/assignment.yaml"))
 TESTS_DIR = Path(__file__).resolve().parent
-# assignment -> its own test file: reference on every variant, starter, both heavy
+# assignment -> (its own test file, the test grading the reference on every variant, the one
+# grading the starter); both heavy
 GRADED_IN_FULL = {
-    "factory_shift": "test_factory_shift.py",
-    "logistics_crossing": "test_logistics_crossing.py",
+    "factory_shift": (
+        "test_factory_shift.py",
+        "test_reference_works_the_whole_shift_on_every_variant",
+        "test_starter_runs_and_earns_graph_points_but_no_task_points",
+    ),
+    "logistics_crossing": (
+        "test_logistics_crossing.py",
+        "test_reference_passes_every_scenario_and_hidden_variant",
+        "test_starter_runs_and_earns_its_graph_points",
+    ),
+    "plating_stations": (
+        "test_grading_e2e.py",
+        "test_reference_solution_passes_every_variant",
+        "test_starter_gets_graph_points_but_not_task_success",
+    ),
 }
 SAMPLED = [a for a in ASSIGNMENTS if a not in GRADED_IN_FULL]
 SECRET = GradingSecret(b"test-every-assignment: a fixed teacher's secret", "test")
@@ -59,8 +76,22 @@ def starter_run(assignment):
 @pytest.mark.parametrize("assignment_id", sorted(GRADED_IN_FULL))
 def test_an_assignment_left_out_here_is_graded_in_full_by_its_own_tests(assignment_id):
     assert assignment_id in ASSIGNMENTS
-    source = (TESTS_DIR / GRADED_IN_FULL[assignment_id]).read_text()
-    assert '"reference"' in source and '"starter"' in source and "pytest.mark.heavy" in source
+    filename, reference_test, starter_test = GRADED_IN_FULL[assignment_id]
+    spec = importlib.util.spec_from_file_location(
+        f"graded_in_full_{assignment_id}", TESTS_DIR / filename
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name in (reference_test, starter_test):
+        test = getattr(module, name)  # renamed or deleted: this list must follow
+        marks = {mark.name for mark in getattr(test, "pytestmark", [])}
+        assert "heavy" in marks, f"{filename}::{name} is not in make test-heavy"
+        assert "parametrize" not in marks, f"{filename}::{name}"
+    # The reference test grades the assignment as it is: every run, every variant, not a sample
+    # of them (a copy cut down with dataclasses.replace).
+    source = inspect.getsource(getattr(module, reference_test))
+    assert "reference" in source and "replace(" not in source and "variants=" not in source
+    assert "starter" in inspect.getsource(getattr(module, starter_test))
 
 
 @pytest.mark.heavy

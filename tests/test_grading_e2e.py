@@ -22,6 +22,7 @@ def criteria(result):
     return {c.key: c for c in episode.criteria}
 
 
+@pytest.mark.heavy  # ~100 s; test_every_assignment leaves plating_stations to this test
 def test_reference_solution_passes_every_variant(tmp_path, assignment_dir, grading_secret):
     assignment = load_assignment("plating_stations")
     result = grade(
