@@ -25,7 +25,6 @@ from common_pkg.worldspec import Pose2D
 INPUT_PLAYER = ("teleop_pkg", "input_player")
 JOY_TELEOP = ("teleop_pkg", "teleop_joy")
 SAFETY_MUX = ("teleop_pkg", "safety_mux")
-JOY_RATE_HZ = 20.0  # input_player's rate_hz default (joy_node's autorepeat_rate)
 TELEOP_RATE_HZ = 20.0  # joy_teleop's publish_rate_hz default
 
 
@@ -90,6 +89,7 @@ def drive_tour(
     from teleop_pkg import safety_mux as mux
     from teleop_pkg.input_script import joy_at, parse_script, script_duration_s
     from teleop_pkg.joystick import JoyConfig, joy_to_command
+    from teleop_pkg.nodes.input_player_node import declare_player_parameters
     from teleop_pkg.nodes.safety_mux_params import declare_mux_parameters
     from teleop_pkg.scan_envelope import clearance, scan_points
 
@@ -105,7 +105,7 @@ def drive_tour(
             profile.max_linear_mps, profile.max_angular_rps
         )
         rates = {
-            "joy": float(player.get("rate_hz", JOY_RATE_HZ)),
+            "joy": declare_player_parameters(GivenParameters(player))[1],
             "teleop": float(teleop.get("publish_rate_hz", TELEOP_RATE_HZ)),
             "mux": settings.rate_hz,
         }

@@ -160,3 +160,18 @@ def test_validate_says_where_a_tour_node_parameter_is_bad(tmp_path, value):
     (error,) = check_assignment(path)  # one located, bilingual error, no traceback
     assert error.location.startswith("assignment.yaml:")
     assert "tour" in error.en and "파라미터" in error.ko
+
+
+def test_validate_refuses_a_gamepad_rate_the_input_player_would_refuse(tmp_path):
+    """input_player takes 1-100 Hz: at 0.5 Hz it would not start in any student's grading, and
+    the forecast must not pretend otherwise."""
+    folder = tmp_path / "station_markers"
+    shutil.copytree(ASSIGNMENT_DIR / "station_markers", folder)
+    path = folder / "assignment.yaml"
+    player = "      parameters:\n        script: >-\n"
+    text = path.read_text()
+    assert text.count(player) == 1
+    path.write_text(text.replace(player, "      parameters:\n        rate_hz: 0.5\n" + player[18:]))
+    (error,) = check_assignment(path)
+    assert error.location.startswith("assignment.yaml:")
+    assert "rate_hz = 0.5" in error.en and "rate_hz = 0.5" in error.ko and "파라미터" in error.ko

@@ -22,22 +22,29 @@ from sensor_msgs.msg import Joy
 from teleop_pkg.input_script import joy_at, parse_script, script_duration_s
 
 
+def declare_player_parameters(node) -> tuple[str, float]:
+    """(script, rate_hz), declared on `node` (or on common_pkg's GivenParameters: the ROS-free
+    tour forecast then refuses what this node would)."""
+    script = node.declare_parameter(
+        "script",
+        "",
+        ParameterDescriptor(description="SECONDS LINEAR ANGULAR [deadman] [turbo]; ..."),
+    ).value
+    rate_hz = node.declare_parameter(
+        "rate_hz",
+        20.0,  # joy_node's default autorepeat_rate
+        ParameterDescriptor(
+            description="Joy messages per second (of the node's clock)",
+            floating_point_range=[FloatingPointRange(from_value=1.0, to_value=100.0)],
+        ),
+    ).value
+    return str(script), float(rate_hz)
+
+
 class InputPlayer(Node):
     def __init__(self):
         super().__init__("input_player")
-        script = self.declare_parameter(
-            "script",
-            "",
-            ParameterDescriptor(description="SECONDS LINEAR ANGULAR [deadman] [turbo]; ..."),
-        ).value
-        rate_hz = self.declare_parameter(
-            "rate_hz",
-            20.0,  # joy_node's default autorepeat_rate
-            ParameterDescriptor(
-                description="Joy messages per second (of the node's clock)",
-                floating_point_range=[FloatingPointRange(from_value=1.0, to_value=100.0)],
-            ),
-        ).value
+        script, rate_hz = declare_player_parameters(self)
         self.segments = parse_script(script)  # ValueError: located and bilingual
         self.start_ns: int | None = None
         self.finished = False
