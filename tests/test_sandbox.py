@@ -16,7 +16,13 @@ import pytest
 
 from curriculum_pkg.cgroups import CGROUP_ROOT, MEMORY_LIMIT_BYTES, PIDS_LIMIT, CgroupLayout
 from curriculum_pkg.grader import grade
-from curriculum_pkg.sandbox import FILE_SIZE_LIMIT_BYTES, Limits, Sandbox, SandboxInfo
+from curriculum_pkg.sandbox import (
+    FILE_SIZE_LIMIT_BYTES,
+    TMP_SIZE_BYTES,
+    Limits,
+    Sandbox,
+    SandboxInfo,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN_SCENARIO = REPO / "src/curriculum_pkg/scenarios/banwol_plating_01.yaml"
@@ -35,6 +41,18 @@ PROBE = """
         attempt("write_submission", lambda: open(os.path.join(SUBMISSION, "x.txt"), "w").write("x"))
         attempt("write_repo", lambda: open(os.path.join(REPO, "pwned.txt"), "w").write("x"))
         attempt("write_tmp", lambda: open("/tmp/scratch.txt", "w").write("x"))
+        def fill_tmp():  # 64 MiB at a time, up to 2 GiB; what it managed, then freed
+            chunk, written = b"x" * (64 << 20), 0
+            try:
+                with open("/tmp/fill.bin", "wb") as f:
+                    while written < 2 << 30:
+                        f.write(chunk)
+                        f.flush()
+                        written += len(chunk)
+            finally:
+                probe["tmp_filled"] = written
+                os.remove("/tmp/fill.bin")
+        attempt("fill_tmp", fill_tmp)
         attempt("host_loopback", lambda: socket.create_connection(("127.0.0.1", PORT), 2).close())
         probe["interfaces"] = sorted(name for _, name in socket.if_nameindex())
         probe["uid"] = os.getuid()
@@ -85,6 +103,8 @@ def test_a_node_sees_neither_the_grader_nor_the_network_nor_hidden_scenarios(
     assert probe["read_shadow"] == "FileNotFoundError"  # nor is anything of /etc not public
     assert probe["write_submission"] == "FileNotFoundError"  # nor is the student's folder
     assert probe["write_tmp"] == "ok"  # a private /tmp works as usual
+    # ... within its size: the disk, the machine's memory and other runs never see it
+    assert probe["fill_tmp"] == "OSError" and probe["tmp_filled"] <= TMP_SIZE_BYTES, probe
     assert probe["host_loopback"] in ("ConnectionRefusedError", "OSError", "TimeoutError")
     assert probe["interfaces"] == ["lo"]
     assert probe["uid"] == 65534  # nobody, without capabilities

@@ -9,6 +9,7 @@ error and a score of 0; the grader itself never crashes because a student's code
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import pickle
@@ -48,6 +49,8 @@ from curriculum_pkg.sandbox import (
     Limits,
     Sandbox,
     SandboxInfo,
+    log_limit_bytes,
+    mount_install_space,
     platform_paths,
 )
 from curriculum_pkg.scenario import Scenario
@@ -160,7 +163,7 @@ def _crash_error(proc: NodeProcess, when_en: str, when_ko: str) -> SubmissionErr
     code = proc.exit_code()
     tail = proc.log_tail()
     why_en = why_ko = ""
-    limit = FILE_SIZE_LIMIT_BYTES
+    limit = proc.log_limit_bytes
     if proc.log_size() >= limit:
         why_en = (
             f" because its output reached the {limit >> 20} MiB log limit (printing in a loop?)"
@@ -199,6 +202,7 @@ class RunContext:
     sandbox: Sandbox
     recordings_dir: Path | None
     cpu_budget_s: int  # CPU seconds a node may use in one episode (the same for every episode)
+    log_limit_bytes: int = FILE_SIZE_LIMIT_BYTES  # a node's log in one episode (the same in every)
 
 
 class EpisodeRun:
@@ -463,7 +467,7 @@ class EpisodeRun:
             # ROS_DISTRO as the robot's setup.bash sets it: nodes pick their /cmd_vel type by it
             {**ctx.lease.env(distro), **graph_env(distro), "ROOTROUTE_RUN": ctx.run_id},
             ctx.sandbox,
-            Limits(cpu_s=ctx.cpu_budget_s),
+            Limits(cpu_s=ctx.cpu_budget_s, file_size_bytes=ctx.log_limit_bytes),
             platform=spec.platform or runs_platform_code(spec),
             clock_topic=self.clock_topics[spec.fqn],
         )
@@ -791,6 +795,8 @@ def grade(
             worker.wait()
         kill_all([], run_id)  # anything of the run the worker left behind
         RunCgroup(run_id).kill_all()
+        with contextlib.suppress(OSError):  # the install space's mount point, now empty
+            (out_dir / INSTALL_DIR).rmdir()
     reader.join(timeout=10)
     result = GradeResult(
         assignment,
@@ -846,6 +852,7 @@ class GradeJob:
     plans: list[EpisodePlan]
 
 
+INSTALL_DIR = "install"  # in the out dir: the run's install space (the source copies, the prefix)
 PROGRESS_PREFIX = "@progress "  # worker lines for the person watching; the rest is diagnostics
 
 
@@ -858,10 +865,13 @@ def run_grading(job: GradeJob, info: SandboxInfo, progress) -> WorkerReport:
         progress(f"      sandbox / 샌드박스: {en}")
     try:
         progress(f"[1/3] install / 설치: {job.submission}")
+        # The install writes only into a tmpfs of its own (mount_install_space): gone with
+        # this worker, it holds nothing the teacher needs afterwards.
+        mount_install_space(job.out_dir / INSTALL_DIR, info)
         installed = install_submission(
             job.submission,
             job.assignment.launch_file,
-            job.out_dir / "prefix",
+            job.out_dir / INSTALL_DIR / "prefix",
             job.out_dir / "logs",
             sandbox,
             required=job.assignment.nodes,  # the platform's nodes, locked to the assignment
@@ -886,6 +896,7 @@ def run_grading(job: GradeJob, info: SandboxInfo, progress) -> WorkerReport:
                     job.out_dir / "recordings",
                     # the same for every episode: a limit must not tell a node which one it is in
                     int(job.assignment.wall_ceiling_s(longest_s) + 60),
+                    log_limit_bytes(len(installed.nodes), len(job.plans)),
                 )
                 for plan in job.plans:
                     kind = "hidden / 숨은 변형" if plan.hidden else "visible / 공개"

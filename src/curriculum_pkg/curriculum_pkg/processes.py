@@ -56,6 +56,7 @@ class NodeProcess:
     spec: NodeSpec
     popen: subprocess.Popen
     log_path: Path
+    log_limit_bytes: int  # its log stops there (RLIMIT_FSIZE): the node is killed
     descendants: set[int] = field(default_factory=set)
 
     def exit_code(self) -> int | None:
@@ -167,7 +168,7 @@ def start_node(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    return NodeProcess(spec, popen, log_path)
+    return NodeProcess(spec, popen, log_path, limits.file_size_bytes)
 
 
 def track_descendants(procs: list[NodeProcess]) -> None:

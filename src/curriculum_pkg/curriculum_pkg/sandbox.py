@@ -52,6 +52,12 @@ SIOCSIFFLAGS = 0x8914
 SHM_SIZE = "1g"  # the run's /dev/shm: Fast DDS segments (8 MiB for the camera) and students'
 NOBODY = 65534
 FILE_SIZE_LIMIT_BYTES = 256 << 20  # any one file a student process writes, its log included
+# Disk a run's student code can fill, in all (a full disk would take down the grader and every
+# other run on the machine):
+INSTALL_SPACE_BYTES = 1 << 30  # the install (source copies, build output, the prefix): a tmpfs
+TMP_SIZE_BYTES = 1 << 30  # each student process's private /tmp (memory, not disk; bwrap --size)
+RUN_LOG_BUDGET_BYTES = 1 << 30  # the node logs of all episodes of a run together
+MIN_LOG_LIMIT_BYTES = 1 << 20  # a node's log once the budget is spent (room for a traceback)
 
 
 @dataclass
@@ -154,6 +160,46 @@ def enter_private_network(info: SandboxInfo) -> None:
     info.network = True
 
 
+def mount_install_space(path: Path, info: SandboxInfo) -> bool:
+    """Mount a tmpfs of INSTALL_SPACE_BYTES at `path` (created), in the private mount namespace
+    `enter_private_network` made: a setup.py that writes without end fills it, never the
+    machine's disk, and it is gone with the worker. False without that namespace (and
+    `info.missing` says so, unless the sandbox is off on purpose)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if not info.requested:
+        return False  # graded without the sandbox on purpose: the report says so already
+    why = "no private mount namespace"
+    if info.network:
+        options = f"mode=0755,size={INSTALL_SPACE_BYTES}".encode()
+        try:
+            _check(
+                _libc().mount(b"rootroute-install", str(path).encode(), b"tmpfs", 0, options),
+                "mount install space",
+            )
+            return True
+        except OSError as exc:
+            why = str(exc)
+    info.missing.append(
+        (
+            f"the install is not confined to {INSTALL_SPACE_BYTES >> 20} MiB ({why}): a setup.py "
+            "could fill the disk",
+            f"설치 공간을 {INSTALL_SPACE_BYTES >> 20} MiB로 제한하지 못했습니다 ({why}): "
+            "setup.py가 디스크를 가득 채울 수 있습니다",
+        )
+    )
+    return False
+
+
+def log_limit_bytes(nodes: int, episodes: int) -> int:
+    """Each node's log limit (RLIMIT_FSIZE) in a run of `episodes` with `nodes` nodes: its share
+    of RUN_LOG_BUDGET_BYTES, at most FILE_SIZE_LIMIT_BYTES, at least MIN_LOG_LIMIT_BYTES. So 32
+    nodes printing in every episode cannot write 32 x 256 MiB an episode; a node that prints a
+    few lines a second never notices. The same in every episode of the run: a limit must not
+    tell a node which episode it is in."""
+    share = RUN_LOG_BUDGET_BYTES // max(1, nodes * episodes)
+    return max(MIN_LOG_LIMIT_BYTES, min(FILE_SIZE_LIMIT_BYTES, share))
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-process limits (setrlimit) of a student process and everything it starts."""
@@ -192,6 +238,7 @@ class Sandbox:
     bwrap: str | None = None
     cgroup: RunCgroup | None = None
     readonly: tuple[Path, ...] = ()  # platform paths every student process may read
+    tmp_size_bytes: int | None = TMP_SIZE_BYTES  # None: bubblewrap before 0.8 has no --size
 
     @classmethod
     def for_run(
@@ -215,7 +262,7 @@ class Sandbox:
                     "bubblewrap(bwrap)이 설치되어 있지 않습니다: 학생 코드가 채점기와 같은 파일 권한으로 실행됩니다",
                 )
             )
-        elif not box._bwrap_works():
+        elif not box._bwrap_works() and not box._works_without_tmp_size(info):
             box.bwrap = None
             info.missing.append(
                 (
@@ -238,6 +285,20 @@ class Sandbox:
             en, ko = MISSING_LIMIT[controller]
             info.missing.append((en.format(why=why), ko.format(why=why)))
         return box
+
+    def _works_without_tmp_size(self, info: SandboxInfo) -> bool:
+        self.tmp_size_bytes = None
+        if not self._bwrap_works():
+            return False
+        info.missing.append(
+            (
+                "this bubblewrap cannot size the private /tmp (--size needs bubblewrap 0.8): only "
+                "the run's memory limit bounds what a node writes there",
+                "이 bubblewrap은 개인 /tmp의 크기를 제한하지 못합니다 (--size는 bubblewrap 0.8부터): "
+                "노드가 /tmp에 쓰는 양은 채점별 메모리 제한으로만 막힙니다",
+            )
+        )
+        return True
 
     def _bwrap_works(self) -> bool:
         probe = [*self._bwrap_args(env={}, cwd="/tmp/home"), "--", "/bin/true"]
@@ -282,6 +343,8 @@ class Sandbox:
         args += ["--die-with-parent", "--new-session", "--hostname", "rootroute"]
         # The private /tmp first: a later bind under /tmp (a checkout or a venv there, the run's
         # prefix) must land on top of it, not be hidden by it.
+        if self.tmp_size_bytes is not None:
+            args += ["--size", str(self.tmp_size_bytes)]
         args += ["--tmpfs", "/tmp", "--dir", "/tmp/home"]
         for system in ("/usr", "/lib", "/lib64", "/bin", "/sbin"):
             args += ["--ro-bind-try", system, system]

@@ -24,6 +24,7 @@ from curriculum_pkg.launchfile import NodeSpec, lock_platform_nodes, parse_launc
 from curriculum_pkg.sandbox import Limits, Sandbox
 
 INSTALL_TIMEOUT_S = 180
+FULL_BELOW_BYTES = 1 << 20  # an install that failed with less space left than this filled it
 MAX_FILES = 5000  # a submission is source code: a few packages, some launch and config files
 MAX_BYTES = 100 << 20  # small models and images fit; data sets do not
 MAX_MANIFEST_BYTES = 1 << 20  # package.xml, and the METADATA/entry points pip writes (~2 KB)
@@ -265,11 +266,33 @@ def _install(pkg: str, folder: Path, prefix: Path, log: Path, where: str, sandbo
         ) from None
     if result.returncode != 0:
         tail = log_tail(log)
+        if _space_left_bytes(prefix) < FULL_BELOW_BYTES:
+            size = _space_size_bytes(prefix) >> 20
+            raise SubmissionError(
+                where,
+                f"package {pkg} filled the install space ({size} MiB for the source copies, the "
+                f"build and the installed files): does setup.py write large files?\n{tail}",
+                f"패키지 {pkg}이(가) 설치 공간({size} MiB: 소스 사본, 빌드, 설치된 파일)을 가득 "
+                f"채웠습니다. setup.py가 큰 파일을 쓰고 있지 않나요?\n{tail}",
+            )
         raise SubmissionError(
             where,
             f"package {pkg} failed to install:\n{tail}",
             f"패키지 {pkg} 설치에 실패했습니다 (setup.py를 확인하세요):\n{tail}",
         )
+
+
+def _space_left_bytes(path: Path) -> int:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return 1 << 62
+    return st.f_bavail * st.f_frsize
+
+
+def _space_size_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_blocks * st.f_frsize
 
 
 def log_tail(log: Path, lines: int = 12, line_chars: int = 200) -> str:
