@@ -24,7 +24,9 @@ budget back.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -49,20 +51,25 @@ class ThreadWatch:
 
     `pids` is called at each `refresh()` (processes come and go). `include_self`: watch this
     process's other threads too (the simulator's ROS executor receives the graph's commands),
-    never the calling thread. `ignore_names`: processes that only wait for a child
-    (bubblewrap). Files stay open between looks: a pread of a /proc file reads it afresh, at a
-    third of the cost of opening it again.
+    never the calling thread. `ignore_programs`: processes running one of these executables
+    only wait for a child (bubblewrap); told by the file the process runs, never by its name,
+    which any process may set to "bwrap". Files stay open between looks: a pread of a /proc
+    file reads it afresh, at a third of the cost of opening it again.
     """
 
     def __init__(
         self,
         pids: Callable[[], Iterable[int]],
         include_self: bool = True,
-        ignore_names: tuple[str, ...] = ("bwrap",),
+        ignore_programs: tuple[str, ...] = ("bwrap",),
     ):
         self._pids = pids
         self._self = os.getpid() if include_self else None
-        self._ignore = {name.encode() for name in ignore_names}
+        self._ignore = set()  # (st_dev, st_ino) of each program's file
+        for program in ignore_programs:
+            with contextlib.suppress(OSError, TypeError):
+                info = os.stat(shutil.which(program))
+                self._ignore.add((info.st_dev, info.st_ino))
         self._ignored: dict[int, bool] = {}
         self._files: dict[str, tuple[int, int]] = {}  # task dir -> (stat fd, schedstat fd)
         self._order: list[tuple[int, int]] = []  # the same files, the last busy thread first
@@ -80,8 +87,8 @@ class ThreadWatch:
         known = self._ignored.get(pid)
         if known is None:
             try:
-                with open(f"/proc/{pid}/comm", "rb") as comm:
-                    known = comm.read().strip() in self._ignore
+                info = os.stat(f"/proc/{pid}/exe")  # the file it runs, wherever it is mounted
+                known = (info.st_dev, info.st_ino) in self._ignore
             except OSError:
                 known = False
             self._ignored[pid] = known

@@ -9,6 +9,7 @@ import hashlib
 import math
 import os
 import select
+import shutil
 import subprocess
 import sys
 import threading
@@ -74,6 +75,15 @@ def spin():
 threading.Thread(target=spin, daemon=True).start()
 os.write(2, b"r")
 os.read(0, 1)
+"""
+# Calls itself "bwrap" (the name of the sandbox's processes, which only wait), then busy loops.
+BUSY_NAMED_BWRAP = """
+import ctypes, os
+ctypes.CDLL(None).prctl(15, b"bwrap", 0, 0, 0)  # PR_SET_NAME
+assert open("/proc/self/comm").read().strip() == "bwrap"
+os.write(2, b"r")
+while True:
+    pass
 """
 # A second thread burns CPU until a byte comes, then ends; the main thread stays.
 WORKER_THREAD_ENDS = """
@@ -188,6 +198,38 @@ def test_watch_turns_quiet_only_once_the_answer_is_readable(child, relays):
             missed.append(question)
         assert os.read(answerer.stdout.fileno(), 1) == b"a"  # blocks until it comes, if late
     assert missed == [], f"quiet before the answer was in, at questions {missed}"
+
+
+def test_a_process_that_names_itself_bwrap_is_still_watched(child):
+    """The sandbox's own bwrap processes are left out by the file they run, not by a name any
+    student process can take."""
+    watch = watching(child(BUSY_NAMED_BWRAP))
+    assert watch.thread_count == 1
+    assert not watch.wait_quiet(soon(0.3))
+
+
+def test_the_sandboxs_own_bwrap_processes_are_left_out():
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        pytest.skip("bubblewrap is not installed (make setup installs it)")
+    args = [bwrap, "--unshare-user", "--unshare-pid", "--die-with-parent"]
+    for path in ("/usr", "/lib", "/lib64", "/bin"):
+        args += ["--ro-bind-try", path, path]
+    proc = subprocess.Popen([*args, "--proc", "/proc", "--dev", "/dev", "--", "/bin/sleep", "30"])
+    try:
+        assert wait_for(lambda: len(_children(proc.pid)) == 1)  # the sandbox's pid 1
+        inner = _children(proc.pid)[0]
+        watch = ThreadWatch(lambda: [proc.pid, inner], include_self=False)
+        watch.refresh()
+        assert watch.thread_count == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(c) for c in f.read().split()]
 
 
 def test_watch_sees_every_thread_of_a_child(child):
