@@ -58,18 +58,30 @@ def test_the_log_limit_is_a_share_of_the_runs_budget_the_same_in_every_episode()
 
 
 EXTRA_NODES = 6
+PRINTS_WITHOUT_END = (
+    'super().__init__("navigator")',
+    'super().__init__("navigator")\n'
+    "        line = 'x' * 4095\n"
+    "        while True:\n"
+    "            print(line)",
+)
+
+
+def test_a_node_printing_without_end_is_stopped_at_the_log_limit(
+    submission, quick_assignment, tmp_path
+):
+    submission.edit(*PRINTS_WITHOUT_END)
+    out = tmp_path / "out"
+    result = grade(submission.path, quick_assignment, out, progress=lambda _m: None)
+    assert result.points == 0.0
+    assert "log limit" in result.error.en and "로그 한도" in result.error.ko
+    assert max(f.stat().st_size for f in (out / "logs").rglob("*.log")) <= FILE_SIZE_LIMIT_BYTES
 
 
 @pytest.fixture
 def printing_graph(submission):
     """The navigator prints without end, and the launch file starts six more copies of it."""
-    submission.edit(
-        'super().__init__("navigator")',
-        'super().__init__("navigator")\n'
-        "        line = 'x' * 4095\n"
-        "        while True:\n"
-        "            print(line)",
-    )
+    submission.edit(*PRINTS_WITHOUT_END)
     text = submission.launch_file.read_text()
     for i in range(EXTRA_NODES):
         text += (
