@@ -40,6 +40,7 @@ PROBE = """
         attempt("write_submission", lambda: open(os.path.join(SUBMISSION, "x.txt"), "w").write("x"))
         attempt("write_repo", lambda: open(os.path.join(REPO, "pwned.txt"), "w").write("x"))
         attempt("write_tmp", lambda: open("/tmp/scratch.txt", "w").write("x"))
+        attempt("write_root", lambda: open("/scratch.txt", "w").write("x"))
         def fill_tmp():  # 64 MiB at a time, up to 2 GiB; what it managed, then freed
             chunk, written = b"x" * (64 << 20), 0
             try:
@@ -101,6 +102,8 @@ def test_a_node_sees_neither_the_grader_nor_the_network_nor_hidden_scenarios(
     assert probe["read_scenario"] == "FileNotFoundError"  # the scenarios are not even there
     assert probe["read_shadow"] == "FileNotFoundError"  # nor is anything of /etc not public
     assert probe["write_submission"] == "FileNotFoundError"  # nor is the student's folder
+    assert probe["write_repo"] == "OSError"  # its folders in the sandbox are read-only ...
+    assert probe["write_root"] == "OSError"  # ... as is everything but /tmp
     assert probe["write_tmp"] == "ok"  # a private /tmp works as usual
     # ... within its size: the disk, the machine's memory and other runs never see it
     assert probe["fill_tmp"] == "OSError" and probe["tmp_filled"] <= TMP_SIZE_BYTES, probe
@@ -117,19 +120,31 @@ def test_a_node_sees_neither_the_grader_nor_the_network_nor_hidden_scenarios(
 @pytest.mark.heavy  # a whole grading; make test keeps to 15 minutes
 def test_a_setup_py_runs_in_the_sandbox_too(submission, quick_assignment, tmp_path):
     # setup.py is student code run at install time: it tries to copy a hidden scenario into its
-    # own build folder (which it may write) and to write into the repository.
+    # own package (which it may write; the node prints what it got) and to write into the
+    # repository.
     setup_py = submission.path / "station_runner/setup.py"
     setup_py.write_text(
         "try:\n"
         f"    leaked = open({str(HIDDEN_SCENARIO)!r}).read()\n"
         "except OSError as exc:\n"
         "    leaked = type(exc).__name__\n"
-        "open('leak.txt', 'w').write(leaked)\n"
-        f"open({str(REPO / 'pwned_by_setup.txt')!r}, 'w').write('x')\n" + setup_py.read_text()
+        "try:\n"
+        f"    open({str(REPO / 'pwned_by_setup.txt')!r}, 'w').write('x')\n"
+        "    leaked += ' wrote'\n"
+        "except OSError as exc:\n"
+        "    leaked += ' ' + type(exc).__name__\n"
+        "open('station_runner/__init__.py', 'a').write(f'LEAKED = {leaked!r}\\n')\n"
+        + setup_py.read_text()
+    )
+    submission.edit(
+        'super().__init__("navigator")',
+        'super().__init__("navigator")\n'
+        "        import station_runner\n"
+        "        print('LEAKED:', station_runner.LEAKED, flush=True)",
     )
     out = tmp_path / "out"
     result = grade(submission.path, quick_assignment, out, progress=lambda _m: None)
-    assert (out / "sources/station_runner/leak.txt").read_text() == "FileNotFoundError"
+    assert "LEAKED: FileNotFoundError OSError\n" in node_log(out)  # read-only, even inside
     assert not (REPO / "pwned_by_setup.txt").exists()
     assert result.error is None and result.points == pytest.approx(20.0)  # built all the same
 

@@ -56,6 +56,9 @@ FILE_SIZE_LIMIT_BYTES = 256 << 20  # any one file a student process writes, its 
 # other run on the machine):
 INSTALL_SPACE_BYTES = 1 << 30  # the install (source copies, build output, the prefix): a tmpfs
 TMP_SIZE_BYTES = 1 << 30  # each student process's private /tmp (memory, not disk; bwrap --size)
+# Last of bubblewrap's mounts: its root is a tmpfs of half the machine's memory, holding the
+# folders it made for the binds (/work/..., /home/...); read-only, nothing can be written there.
+READ_ONLY_ROOT = ("--remount-ro", "/")
 RUN_LOG_BUDGET_BYTES = 1 << 30  # the node logs of all episodes of a run together
 MIN_LOG_LIMIT_BYTES = 1 << 20  # a node's log once the budget is spent (room for a traceback)
 
@@ -301,7 +304,7 @@ class Sandbox:
         return True
 
     def _bwrap_works(self) -> bool:
-        probe = [*self._bwrap_args(env={}, cwd="/tmp/home"), "--", "/bin/true"]
+        probe = [*self._bwrap_args(env={}, cwd="/tmp/home"), *READ_ONLY_ROOT, "--", "/bin/true"]
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             return subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
         return False
@@ -326,7 +329,7 @@ class Sandbox:
                 args += ["--ro-bind", str(path), str(path)]
             for path in writable:
                 args += ["--bind", str(path), str(path)]
-            cmd = [*args, "--", *cmd]
+            cmd = [*args, *READ_ONLY_ROOT, "--", *cmd]
         groups = self.cgroup.procs_files if self.cgroup is not None else []
         script = (
             'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; '
