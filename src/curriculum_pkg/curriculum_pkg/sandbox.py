@@ -163,14 +163,14 @@ def enter_private_network(info: SandboxInfo) -> None:
     info.network = True
 
 
-def mount_install_space(path: Path, info: SandboxInfo) -> bool:
+def mount_install_space(path: Path, info: SandboxInfo) -> None:
     """Mount a tmpfs of INSTALL_SPACE_BYTES at `path` (created), in the private mount namespace
     `enter_private_network` made: a setup.py that writes without end fills it, never the
-    machine's disk, and it is gone with the worker. False without that namespace (and
-    `info.missing` says so, unless the sandbox is off on purpose)."""
+    machine's disk, and it is gone with the worker. Without that namespace `path` stays a plain
+    folder, and `info.missing` says so (unless the sandbox is off on purpose)."""
     path.mkdir(parents=True, exist_ok=True)
     if not info.requested:
-        return False  # graded without the sandbox on purpose: the report says so already
+        return  # graded without the sandbox on purpose: the report says so already
     why = "no private mount namespace"
     if info.network:
         options = f"mode=0755,size={INSTALL_SPACE_BYTES}".encode()
@@ -179,7 +179,7 @@ def mount_install_space(path: Path, info: SandboxInfo) -> bool:
                 _libc().mount(b"rootroute-install", str(path).encode(), b"tmpfs", 0, options),
                 "mount install space",
             )
-            return True
+            return
         except OSError as exc:
             why = str(exc)
     info.missing.append(
@@ -190,7 +190,6 @@ def mount_install_space(path: Path, info: SandboxInfo) -> bool:
             "setup.py가 디스크를 가득 채울 수 있습니다",
         )
     )
-    return False
 
 
 def log_limit_bytes(nodes: int, episodes: int) -> int:

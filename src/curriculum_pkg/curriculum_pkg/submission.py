@@ -266,8 +266,9 @@ def _install(pkg: str, folder: Path, prefix: Path, log: Path, where: str, sandbo
         ) from None
     if result.returncode != 0:
         tail = log_tail(log)
-        if _space_left_bytes(prefix) < FULL_BELOW_BYTES:
-            size = _space_size_bytes(prefix) >> 20
+        space = _space_bytes(prefix)
+        if space is not None and space[0] < FULL_BELOW_BYTES:
+            size = space[1] >> 20
             raise SubmissionError(
                 where,
                 f"package {pkg} filled the install space ({size} MiB for the source copies, the "
@@ -282,17 +283,13 @@ def _install(pkg: str, folder: Path, prefix: Path, log: Path, where: str, sandbo
         )
 
 
-def _space_left_bytes(path: Path) -> int:
+def _space_bytes(path: Path) -> tuple[int, int] | None:
+    """(left, size) of the file system holding `path`, or None if it cannot be read."""
     try:
         st = os.statvfs(path)
     except OSError:
-        return 1 << 62
-    return st.f_bavail * st.f_frsize
-
-
-def _space_size_bytes(path: Path) -> int:
-    st = os.statvfs(path)
-    return st.f_blocks * st.f_frsize
+        return None
+    return st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize
 
 
 def log_tail(log: Path, lines: int = 12, line_chars: int = 200) -> str:
