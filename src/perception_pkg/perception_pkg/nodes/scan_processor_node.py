@@ -17,7 +17,9 @@ Publishes
                           each array starts with a DELETEALL marker
 
 Motion is measured between this scan and the one `motion_window_s` earlier, both placed in odom
-with the odometry pose nearest to each scan's stamp: see perception_pkg.lidar.detect_moving.
+with the odometry pose nearest to each scan's stamp, against the lidar's range noise (the robot
+profile's); an obstacle is published moving once it moved in two such comparisons in a row (this
+scan's and the previous scan's): see perception_pkg.lidar.detect_moving and confirm_moving.
 """
 
 import math
@@ -39,6 +41,7 @@ from perception_pkg.lidar import (
     MovingObstacle,
     cluster_points,
     clusters_to_frame,
+    confirm_moving,
     detect_moving,
     filter_scan,
     nearest_obstacle,
@@ -82,6 +85,7 @@ class ScanProcessor(Node):
         profile = load_profile(self.declare_parameter("robot_profile", DEFAULT_PROFILE).value)
         self.sensor_x_m = float(profile.raw["lidar"]["mount_xyz_m"][0])
         self.invalid_value = profile.lidar_invalid_value
+        self.range_noise = (profile.lidar_noise_std_m, profile.lidar_noise_std_fraction)
         self.median_window = self._int(
             "median_window", 3, 1, 15, 2, "readings in the median filter (odd; 1 = off)"
         )
@@ -127,6 +131,7 @@ class ScanProcessor(Node):
         self.odom_frame = "odom"
         self.scans_without_odom = 0
         self.history: deque = deque()  # (stamp_s, clusters in odom)
+        self.last_found: tuple[float, list[MovingObstacle]] = (-math.inf, [])  # unconfirmed
 
     def _float(self, name: str, default: float, lo: float, hi: float, text: str) -> float:
         rng = FloatingPointRange(from_value=lo, to_value=hi)
@@ -184,6 +189,7 @@ class ScanProcessor(Node):
             self.cluster_gap_m,
             self.min_points,
             range_limit_m=msg.range_max - RANGE_MARGIN_M,
+            range_noise=self.range_noise,
         )
         obstacles = PoseArray(header=msg.header)
         obstacles.poses = [_pose(*c.centroid_xy) for c in clusters]
@@ -210,12 +216,14 @@ class ScanProcessor(Node):
                     "/odom이 없어 이동 장애물 감지를 멈췄습니다. /odom이 발행되는지, 모든 노드의 "
                     "use_sim_time이 같은지 확인하세요"
                 )
+            self.last_found = (-math.inf, [])
             return {}, 0.0
         self.scans_without_odom = 0
         pose = sensor_pose(base, self.sensor_x_m)
         world = clusters_to_frame(clusters, pose)
         if self.history and self.history[-1][0] > now_s:  # time went back: a restarted sim
             self.history.clear()
+            self.last_found = (-math.inf, [])
         older = [item for item in self.history if now_s - item[0] >= self.window_s - 1e-6]
         found: list[MovingObstacle] = []
         if older:
@@ -229,6 +237,15 @@ class ScanProcessor(Node):
                 self.max_speed_mps * dt_s,
                 self.max_extent_m,
             )
+        # Confirmed against the previous scan's detections, if that scan was the one before
+        # (within a motion window: a scan lost in between does not break a track).
+        before_s, before_found = self.last_found
+        self.last_found = (now_s, found)
+        found = (
+            confirm_moving(before_found, found, now_s - before_s)
+            if now_s - before_s <= self.window_s
+            else []
+        )
         self.history.append((now_s, world))
         while now_s - self.history[0][0] > 2.0 * self.window_s:
             self.history.popleft()
