@@ -23,6 +23,7 @@ from common_pkg.profile import config_dir
 from curriculum_pkg.launchfile import NodeSpec
 from curriculum_pkg.sandbox import Limits, Sandbox
 from curriculum_pkg.submission import Executable
+from sim_pkg.lockstep import ProgramFiles
 
 PR_SET_CHILD_SUBREAPER = 36
 GRAPH_DDS_PROFILE = "dds/fastdds_graph_discovery.xml"
@@ -188,16 +189,17 @@ def kill_all(procs: list[NodeProcess], run_id: str, grace_s: float = 3.0) -> Non
     to us (we are a subreaper) whose environment carries this run's ROOTROUTE_RUN marker.
     """
     track_descendants(procs)
+    sandboxes = ProgramFiles(("bwrap",))
     for proc in procs:
         if proc.popen.poll() is not None:
             continue
         # SIGTERM to the node and what it started, so rclpy can shut down; not to bubblewrap,
         # which would SIGKILL its whole sandbox at once (it ends by itself when its child does).
+        # Told by the file it runs: a student process may call itself "bwrap".
         for pid in {proc.popen.pid, *proc.descendants}:
-            with contextlib.suppress(psutil.Error):
-                victim = psutil.Process(pid)
-                if victim.name() != "bwrap":
-                    victim.terminate()
+            if not sandboxes.runs(pid):
+                with contextlib.suppress(psutil.Error):
+                    psutil.Process(pid).terminate()
     for proc in procs:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.popen.wait(timeout=grace_s)

@@ -46,6 +46,26 @@ class CpuUse:
     delay_s: float = 0.0  # runnable but waiting for a CPU: what a busy machine costs
 
 
+class ProgramFiles:
+    """Tells whether a process runs one of some executables (found on the PATH), by the file it
+    runs: /proc/PID/exe's device and inode, wherever that file is mounted. Never by the process's
+    name, which any process may set (prctl) to "bwrap"."""
+
+    def __init__(self, programs: Iterable[str]):
+        self._files = set()  # (st_dev, st_ino)
+        for program in programs:
+            with contextlib.suppress(OSError, TypeError):
+                info = os.stat(shutil.which(program))
+                self._files.add((info.st_dev, info.st_ino))
+
+    def runs(self, pid: int) -> bool:
+        try:
+            info = os.stat(f"/proc/{pid}/exe")
+        except OSError:  # ended, or not ours to look at
+            return False
+        return (info.st_dev, info.st_ino) in self._files
+
+
 class ThreadWatch:
     """Looks at every thread of a set of processes through /proc.
 
@@ -65,11 +85,7 @@ class ThreadWatch:
     ):
         self._pids = pids
         self._self = os.getpid() if include_self else None
-        self._ignore = set()  # (st_dev, st_ino) of each program's file
-        for program in ignore_programs:
-            with contextlib.suppress(OSError, TypeError):
-                info = os.stat(shutil.which(program))
-                self._ignore.add((info.st_dev, info.st_ino))
+        self._ignore = ProgramFiles(ignore_programs)
         self._ignored: dict[int, bool] = {}
         self._files: dict[str, tuple[int, int]] = {}  # task dir -> (stat fd, schedstat fd)
         self._order: list[tuple[int, int]] = []  # the same files, the last busy thread first
@@ -86,12 +102,7 @@ class ThreadWatch:
     def _is_ignored(self, pid: int) -> bool:
         known = self._ignored.get(pid)
         if known is None:
-            try:
-                info = os.stat(f"/proc/{pid}/exe")  # the file it runs, wherever it is mounted
-                known = (info.st_dev, info.st_ino) in self._ignore
-            except OSError:
-                known = False
-            self._ignored[pid] = known
+            known = self._ignored[pid] = self._ignore.runs(pid)
         return known
 
     def refresh(self) -> None:
