@@ -462,6 +462,7 @@ def test_the_replayed_drive_misses_every_sampled_hidden_variant_in_the_simulator
         assert replay_in_simulator(hidden, commands, HIDDEN_SEED * 1000 + index) < 1.0, index
 
 
+@pytest.mark.heavy  # 120 hidden variants drawn and checked solvable: about 35 s
 def test_a_fixed_verdict_is_right_only_when_a_hidden_board_happens_to_match():
     scenario = load_assignment("pcb_inspection").runs[0].scenario
     visible_label = scenario.tasks[0].expected_label

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from common_pkg.errors import WorldError
-from common_pkg.yamlio import Locator
+from common_pkg.yamlio import IDENTIFIER, Locator
 
 # Outline [length, width, height] in metres when the scenario gives none: a person with a little
 # room for the arms, and a small (1.5 t class) counterbalance forklift, about 2.0 m long without
@@ -22,25 +22,35 @@ from common_pkg.yamlio import Locator
 DEFAULT_SIZE_M = {"worker": (0.5, 0.5, 1.7), "forklift": (2.0, 1.1, 2.0)}
 KIND_KO = {"worker": "작업자", "forklift": "지게차"}
 MAX_SPEED_MPS = 2.5  # 9 km/h; a person walks at about 1.2 m/s
+# Slower than this is standing still (say so with pause_s): a slower actor's period grows past
+# what the Gazebo keyframes of sim_pkg.keyframes can sample.
+MIN_SPEED_MPS = 0.05
+MIN_STEP_M = 0.01  # each leg of a path moves at least this far
+MAX_PAUSE_S = 1800.0  # the longest episode (a scenario's time_limit_s)
+MAX_ACTORS = 20
+MAX_PATH_POINTS = 50
+MAX_ACTOR_SIZE_M = 10.0  # a large forklift is 5 m long
 
 ACTORS_SCHEMA = {
     "type": "array",
+    "maxItems": MAX_ACTORS,
     "items": {
         "type": "object",
         "required": ["id", "kind", "path", "speed_mps"],
         "additionalProperties": False,
         "properties": {
-            "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+            "id": IDENTIFIER,
             "kind": {"enum": list(DEFAULT_SIZE_M)},
             "size_m": {
                 "type": "array",
-                "items": {"type": "number", "exclusiveMinimum": 0},
+                "items": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_ACTOR_SIZE_M},
                 "minItems": 3,
                 "maxItems": 3,
             },
             "path": {
                 "type": "array",
                 "minItems": 2,
+                "maxItems": MAX_PATH_POINTS,
                 "items": {
                     "type": "array",
                     "items": {"type": "number"},
@@ -48,9 +58,9 @@ ACTORS_SCHEMA = {
                     "maxItems": 2,
                 },
             },
-            "speed_mps": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SPEED_MPS},
+            "speed_mps": {"type": "number", "minimum": MIN_SPEED_MPS, "maximum": MAX_SPEED_MPS},
             "mode": {"enum": ["back_and_forth", "loop"]},
-            "pause_s": {"type": "number", "minimum": 0},
+            "pause_s": {"type": "number", "minimum": 0, "maximum": MAX_PAUSE_S},
             "start_offset_m": {"type": "number", "minimum": 0},
         },
     },
@@ -169,11 +179,27 @@ def make_actor(raw: dict, locate: Locator, where: tuple) -> Actor:
                 f"path point {j} repeats the point before it: every step of a path must move",
                 f"이동 경로의 {j}번 점이 바로 앞 점과 같습니다: 경로의 각 구간은 움직여야 합니다",
             )
+        if math.dist(path[j], path[j - 1]) < MIN_STEP_M:
+            raise WorldError(
+                locate((*where, "path", j)),
+                f"path point {j} is less than {MIN_STEP_M} m from the point before it: every "
+                f"step of a path must move at least {MIN_STEP_M} m",
+                f"이동 경로의 {j}번 점이 바로 앞 점에서 {MIN_STEP_M} m도 떨어져 있지 않습니다: "
+                f"경로의 각 구간은 {MIN_STEP_M} m 이상 움직여야 합니다",
+            )
     if mode == "loop" and path[-1] == path[0]:
         raise WorldError(
             locate((*where, "path", len(path) - 1)),
             "a loop closes by itself: do not repeat the first point at the end",
             "loop 경로는 자동으로 처음 점으로 돌아갑니다: 마지막에 처음 점을 다시 쓰지 마세요",
+        )
+    if mode == "loop" and math.dist(path[-1], path[0]) < MIN_STEP_M:
+        raise WorldError(
+            locate((*where, "path", len(path) - 1)),
+            f"a loop goes back from its last point to its first: they must be at least "
+            f"{MIN_STEP_M} m apart",
+            f"loop 경로는 마지막 점에서 처음 점으로 돌아갑니다: 두 점은 {MIN_STEP_M} m 이상 "
+            "떨어져 있어야 합니다",
         )
     return Actor(
         id=raw["id"],

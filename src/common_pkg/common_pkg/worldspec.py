@@ -7,16 +7,33 @@ x along the floor's length, y across it, z up (REP-103). Angles in the YAML are 
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from common_pkg.actors import ACTORS_SCHEMA, Actor, make_actor
-from common_pkg.errors import WorldError
-from common_pkg.yamlio import Locator, format_path
+from common_pkg.errors import LocatedError, WorldError
+from common_pkg.yamlio import IDENTIFIER, Locator, format_path, is_file
+
+# Limits of a world, each refused with a located message where a file passes it. A floor the
+# size of a large factory hall: the planner's 5 cm grid of it is 2000 x 2000 cells.
+MAX_FLOOR_M = 100.0
+MAX_HEIGHT_M = 20.0  # a high-bay rack
+MAX_OBSTACLES = 200  # the solvability check compares every pair, for every hidden variant
+MAX_STATIONS = 50  # each needs its own ArUco id, of 250
+MAX_OBJECTS = 50
+MAX_ZONES = 50
+# A loose part is a free body: MuJoCo refuses one whose mass or inertia is next to nothing.
+MIN_PART_SIZE_M = 0.005
+MIN_PART_MASS_KG = 0.001
+MAX_DISPLAY_PX = 4096  # a station's display image becomes a texture in the simulator
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 _XY = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+_LENGTH = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_FLOOR_M}
+_HEIGHT = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_HEIGHT_M}
 _TEXT = {
     "type": "object",
     "required": ["ko", "en"],
@@ -25,17 +42,12 @@ _TEXT = {
         "en": {"type": "string", "minLength": 1},
     },
 }
-_SIZE = {
-    "type": "array",
-    "items": {"type": "number", "exclusiveMinimum": 0},
-    "minItems": 2,
-    "maxItems": 2,
-}
+_SIZE = {"type": "array", "items": _LENGTH, "minItems": 2, "maxItems": 2}
 
 # JSON Schema of the `world` and `robot_start` sections; the full scenario schema embeds it.
 WORLD_SCHEMA = {
     "type": "object",
-    "required": ["floor"],
+    "required": ["floor", "stations"],
     "additionalProperties": False,
     "properties": {
         "floor": {
@@ -47,23 +59,21 @@ WORLD_SCHEMA = {
         "perimeter_walls": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {
-                "height_m": {"type": "number", "exclusiveMinimum": 0},
-                "thickness_m": {"type": "number", "exclusiveMinimum": 0},
-            },
+            "properties": {"height_m": _HEIGHT, "thickness_m": _LENGTH},
         },
         "obstacles": {
             "type": "array",
+            "maxItems": MAX_OBSTACLES,
             "items": {
                 "type": "object",
                 "required": ["name", "center_m", "size_m", "height_m"],
                 "additionalProperties": False,
                 "properties": {
-                    "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "name": IDENTIFIER,
                     "label": _TEXT,
                     "center_m": _XY,
                     "size_m": _SIZE,
-                    "height_m": {"type": "number", "exclusiveMinimum": 0},
+                    "height_m": _HEIGHT,
                     "yaw_deg": {"type": "number"},
                     "rgba": {
                         "type": "array",
@@ -77,17 +87,18 @@ WORLD_SCHEMA = {
         "stations": {
             "type": "array",
             "minItems": 1,
+            "maxItems": MAX_STATIONS,
             "items": {
                 "type": "object",
                 "required": ["id", "name", "marker_id", "stop_m", "facing_deg"],
                 "additionalProperties": False,
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "id": IDENTIFIER,
                     "name": _TEXT,
                     "marker_id": {"type": "integer", "minimum": 0, "maximum": 249},
                     "stop_m": _XY,
                     "facing_deg": {"type": "number"},
-                    "panel_distance_m": {"type": "number", "exclusiveMinimum": 0},
+                    "panel_distance_m": _LENGTH,
                     "marker_size_m": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.35},
                     # An item shown on the post below the marker, for inspect tasks: a PNG file
                     # (relative to the scenario file) and its printed size [width, height].
@@ -102,22 +113,27 @@ WORLD_SCHEMA = {
         },
         "objects": {
             "type": "array",
+            "maxItems": MAX_OBJECTS,
             "items": {
                 "type": "object",
                 "required": ["name", "center_m", "size_m", "mass_kg"],
                 "additionalProperties": False,
                 "properties": {
-                    "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "name": IDENTIFIER,
                     "label": _TEXT,
                     "center_m": _XY,
                     "size_m": {
                         "type": "array",
-                        "items": {"type": "number", "exclusiveMinimum": 0},
+                        "items": {
+                            "type": "number",
+                            "minimum": MIN_PART_SIZE_M,
+                            "maximum": MAX_FLOOR_M,
+                        },
                         "minItems": 3,
                         "maxItems": 3,
                     },
-                    "base_z_m": {"type": "number", "minimum": 0},
-                    "mass_kg": {"type": "number", "exclusiveMinimum": 0},
+                    "base_z_m": {"type": "number", "minimum": 0, "maximum": MAX_HEIGHT_M},
+                    "mass_kg": {"type": "number", "minimum": MIN_PART_MASS_KG},
                     "yaw_deg": {"type": "number"},
                     "rgba": {
                         "type": "array",
@@ -131,6 +147,7 @@ WORLD_SCHEMA = {
         "actors": ACTORS_SCHEMA,
         "zones": {
             "type": "array",
+            "maxItems": MAX_ZONES,
             "items": {
                 "type": "object",
                 "required": ["name", "kind", "center_m", "size_m"],
@@ -278,19 +295,59 @@ def _perimeter(size: tuple[float, float], height: float, thick: float) -> tuple[
     )
 
 
+def check_display_image(
+    image: Path, location: str, error_type: type[LocatedError] = WorldError
+) -> None:
+    """An image shown at a station is a PNG that OpenCV reads, at most MAX_DISPLAY_PX a side:
+    the simulator and the Gazebo world turn it into a texture."""
+    if not is_file(image):
+        raise error_type(
+            location,
+            f"display image {image} not found",
+            f"표시 이미지 {image}을(를) 찾을 수 없습니다",
+        )
+    try:
+        with image.open("rb") as stream:
+            head = stream.read(24)
+    except OSError as exc:
+        raise error_type(
+            location,
+            f"cannot read display image {image} ({exc.strerror})",
+            f"표시 이미지 {image}을(를) 읽을 수 없습니다 ({exc.strerror})",
+        ) from None
+    if len(head) < 24 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
+        raise error_type(
+            location,
+            f"display image {image} is not a PNG file",
+            f"표시 이미지 {image}이(가) PNG 파일이 아닙니다",
+        )
+    width, height = struct.unpack(">II", head[16:24])
+    if not (1 <= width <= MAX_DISPLAY_PX and 1 <= height <= MAX_DISPLAY_PX):
+        raise error_type(
+            location,
+            f"display image {image} is {width} x {height} pixels: at most {MAX_DISPLAY_PX} a side",
+            f"표시 이미지 {image}이(가) {width} x {height} 픽셀입니다. 한 변은 최대 "
+            f"{MAX_DISPLAY_PX} 픽셀까지입니다",
+        )
+    import cv2  # only where a scenario shows an image
+
+    if cv2.imread(str(image), cv2.IMREAD_COLOR) is None:
+        raise error_type(
+            location,
+            f"display image {image} cannot be decoded (a damaged or cut-off PNG?)",
+            f"표시 이미지 {image}을(를) 읽어 들일 수 없습니다 (PNG 파일이 깨졌거나 잘렸나요?)",
+        )
+
+
 def _display(station: dict, base_dir: Path | None, locate: Locator, where: tuple) -> tuple:
-    """(image path, size) of a station's display, checked to exist; () when it has none."""
+    """(image path, size) of a station's display, checked to be a readable PNG; () when it has
+    none."""
     if "display" not in station:
         return ()
     image = Path(station["display"]["image"])
     if not image.is_absolute():
         image = (base_dir or Path.cwd()) / image
-    if not image.is_file():
-        raise WorldError(
-            locate((*where, "image")),
-            f"display image {image} not found",
-            f"표시 이미지 {image}을(를) 찾을 수 없습니다",
-        )
+    check_display_image(image, locate((*where, "image")))
     return (image, tuple(float(v) for v in station["display"]["size_m"]))
 
 
@@ -412,6 +469,8 @@ def parse_world(
             inside(xy, (*where, "path", j), "path point", "이동 경로 점")
         actors.append(make_actor(a, locate, where))
 
+    for i, z in enumerate(world.get("zones", [])):
+        inside(z["center_m"], (*key, "zones", i, "center_m"), "zone centre", "구역 중심")
     zones = tuple(
         _zone(z, locate, (*key, "zones", i)) for i, z in enumerate(world.get("zones", []))
     )
@@ -453,9 +512,10 @@ def parse_world(
 
 def load_world(path) -> WorldSpec:
     """Read only the world of a scenario file (what `rootroute sim` and the bridge need)."""
-    from common_pkg.yamlio import load_yaml, validate
+    from common_pkg.yamlio import check_values, load_yaml, validate
 
     data, locate = load_yaml(path, WorldError)
+    check_values(data, locate, WorldError)
     schema = {
         "type": "object",
         "required": ["world", "robot_start"],

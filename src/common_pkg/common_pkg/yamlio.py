@@ -10,6 +10,7 @@ stands for billions of values, and no file of ours needs them.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,12 @@ MAX_YAML_BYTES = 1 << 20  # our largest file (a scenario) is 8 KB; a launch file
 MAX_YAML_DEPTH = 64  # ours nest 7 deep; the composer recurses a few frames per level
 MAX_YAML_NODES = 50_000  # ours hold 400 at most
 MAX_SCHEMA_ERRORS = 1000  # the deepest of these is reported
+# No quantity in a scenario or an assignment comes near this; beyond it a number loses its unit
+# digits as a float, and an integer past ~1e308 cannot be one at all.
+MAX_YAML_NUMBER = 1e15
+# An identifier (scenario, station, obstacle, actor, assignment id): it names MJCF bodies, SDF
+# models, files and ROS messages. \Z, not $: Python's $ also matches before a final newline.
+IDENTIFIER = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*\Z", "maxLength": 64}
 
 
 def _index_marks(node: yaml.Node, path: tuple, marks: dict[tuple, tuple[int, int]]) -> None:
@@ -87,9 +94,30 @@ def check_yaml_limits(text: str, error_type: type[LocatedError], where: MarkLoca
                 )
 
 
+def is_file(path: Path) -> bool:
+    """Path.is_file, False also where the system cannot look: a name someone wrote in a file may
+    be too long for the file system (Path.is_file raises OSError then)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    """Path.is_dir, False also where the system cannot look (see is_file)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def _read_text(path: Path, error_type: type[LocatedError]) -> str:
     """The file's text, read no further than the size limit."""
-    if path.exists() and not path.is_file():  # a FIFO would block, a device never end
+    try:
+        special = path.exists() and not path.is_file()
+    except OSError:  # a name too long: open() below says so
+        special = False
+    if special:  # a FIFO would block, a device never end
         raise error_type(str(path), "not a regular file", "일반 파일이 아닙니다")
     try:
         with path.open("rb") as stream:
@@ -162,6 +190,68 @@ def load_yaml(path: Path, error_type: type[LocatedError] = LocatedError) -> tupl
     return data, locate
 
 
+def check_values(data: Any, locate: Locator, error_type: type[LocatedError]) -> None:
+    """Refuse what no schema can: .inf and .nan, numbers beyond MAX_YAML_NUMBER, and the NUL
+    character in text (no file name or ROS name may hold it). Keys are text too."""
+    stack: list[tuple[tuple, Any]] = [((), data)]
+    while stack:  # depth is bounded by check_yaml_limits; a stack keeps it iterative anyway
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            if any(isinstance(key, str) and "\0" in key for key in value):
+                raise error_type(
+                    locate(path),
+                    "a key contains the NUL character (\\0)",
+                    "키에 NUL 문자(\\0)가 들어 있습니다",
+                )
+            stack.extend(reversed([((*path, k), item) for k, item in value.items()]))  # in order
+        elif isinstance(value, list):
+            stack.extend(reversed([((*path, i), item) for i, item in enumerate(value)]))
+        elif isinstance(value, str) and "\0" in value:
+            raise error_type(
+                locate(path),
+                "the text contains the NUL character (\\0)",
+                "글자에 NUL 문자(\\0)가 들어 있습니다",
+            )
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise error_type(
+                locate(path),
+                f"{value} is not a finite number (.inf and .nan are not allowed here)",
+                f"{value}은(는) 유한한 숫자가 아닙니다 (.inf, .nan은 쓸 수 없습니다)",
+            )
+        elif _too_large(value):
+            shown = shorten(f"{value:g}" if isinstance(value, float) else str(value), 40)
+            raise error_type(
+                locate(path),
+                f"{shown} is too large: numbers here are at most {MAX_YAML_NUMBER:g} in size",
+                f"{shown}은(는) 너무 큽니다. 숫자의 크기는 {MAX_YAML_NUMBER:g}까지입니다",
+            )
+
+
+def _too_large(value: Any) -> bool:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return number and abs(value) > MAX_YAML_NUMBER
+
+
+# What the Korean says for the schema checks that carry a limit: the limit, in both languages.
+_KO_LIMITS = {
+    "maximum": "{value}은(는) 최댓값 {limit}보다 큽니다",
+    "exclusiveMaximum": "{value}은(는) {limit}보다 작아야 합니다",
+    "minimum": "{value}은(는) 최솟값 {limit}보다 작습니다",
+    "exclusiveMinimum": "{value}은(는) {limit}보다 커야 합니다",
+    "maxItems": "항목이 너무 많습니다: 최대 {limit}개까지 쓸 수 있습니다",
+    "minItems": "항목이 모자랍니다: 최소 {limit}개가 있어야 합니다",
+    "maxLength": "글자가 너무 깁니다: 최대 {limit}자까지 쓸 수 있습니다",
+}
+
+
+def _ko_limit(err) -> str | None:
+    template = _KO_LIMITS.get(err.validator)
+    if template is None or isinstance(err.instance, bool):
+        return None
+    value = err.instance if isinstance(err.instance, (int, float)) else ""
+    return template.format(value=shorten(str(value), 40), limit=err.validator_value)
+
+
 def validate(data: Any, schema: dict, locate: Locator, error_type: type[LocatedError]) -> None:
     """Check `data` against a JSON Schema; raise the first (deepest) problem, located."""
     import jsonschema  # imported here: only loaders need it
@@ -183,4 +273,21 @@ def validate(data: Any, schema: dict, locate: Locator, error_type: type[LocatedE
         )
     if err.validator == "additionalProperties":
         raise error_type(locate(key_path), message, f"알 수 없는 항목입니다: {message}")
+    if err.validator in ("maxItems", "minItems", "maxLength"):  # jsonschema leaves out the limit
+        limit = {
+            "maxItems": f"at most {err.validator_value} items",
+            "minItems": f"at least {err.validator_value} items",
+            "maxLength": f"at most {err.validator_value} characters",
+        }[err.validator]
+        raise error_type(locate(key_path), f"{message} ({limit})", _ko_limit(err))
+    if err.validator == "pattern" and err.validator_value == IDENTIFIER["pattern"]:
+        shown = shorten(repr(err.instance), 80)
+        raise error_type(
+            locate(key_path),
+            f"{shown} is not a valid name: lower case letters, digits and _, starting with a letter",
+            f"{shown}은(는) 쓸 수 없는 이름입니다. 영문 소문자로 시작하고 소문자, 숫자, _만 쓰세요",
+        )
+    ko_limit = _ko_limit(err)
+    if ko_limit is not None:
+        raise error_type(locate(key_path), message, ko_limit)
     raise error_type(locate(key_path), message, f"값이 올바르지 않습니다: {message}")

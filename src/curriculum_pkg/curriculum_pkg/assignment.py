@@ -9,7 +9,7 @@ from pathlib import Path
 from common_pkg.distro import command_type_for
 from common_pkg.errors import LocatedError
 from common_pkg.package_data import package_data_dir
-from common_pkg.yamlio import load_yaml, validate
+from common_pkg.yamlio import IDENTIFIER, check_values, is_dir, is_file, load_yaml, validate
 from curriculum_pkg.errors import AssignmentError
 from curriculum_pkg.scenario import Scenario, load_scenario
 from curriculum_pkg.timing import wall_ceiling_s
@@ -21,20 +21,28 @@ ASSIGNMENT_DIR = package_data_dir(
 RUBRIC_KEYS = ("graph", "task", "safety", "efficiency")
 
 PACING_MODES = ("lockstep", "fixed")
-_TEXT = {"type": "object", "required": ["ko", "en"]}
+_TEXT = {
+    "type": "object",
+    "required": ["ko", "en"],
+    "properties": {"ko": {"type": "string"}, "en": {"type": "string"}},
+}
+# Fully qualified ROS names and message types (\Z, not $: Python's $ also matches before a
+# final newline, and rclpy refuses such a name only when the grader starts a node with it).
+_ROS_NAME = {"type": "string", "pattern": r"^(/[A-Za-z_][A-Za-z0-9_]*)+\Z"}
+_MSG_TYPE = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*/msg/[A-Z][A-Za-z0-9]*\Z"}
 _TOPIC = {
     "type": "object",
     "required": ["topic", "type"],
     "additionalProperties": False,
     "properties": {
-        "topic": {"type": "string", "pattern": "^/"},
-        "type": {"type": "string", "pattern": "^[a-z][a-z0-9_]*/msg/[A-Z][A-Za-z0-9]*$"},
+        "topic": _ROS_NAME,
+        "type": _MSG_TYPE,
         "min_rate_hz": {"type": "number", "minimum": 0},
     },
 }
 _PARAM_SCALAR = {"type": ["string", "number", "boolean"]}
 _PARAM_VALUE = {"type": ["string", "number", "boolean", "array"], "items": _PARAM_SCALAR}
-_PARAM_NAMES = {"pattern": "^[A-Za-z_][A-Za-z0-9_.]*$"}
+_PARAM_NAMES = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.]*\Z"}
 # How a platform node runs (only with `provided_by`): its fixed parameters, the ones a student's
 # launch file may set (within a range, or one of a few choices) and its remaps.
 _PLATFORM_NODE_SETTINGS = {
@@ -76,10 +84,10 @@ ASSIGNMENT_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "schema_version": {"const": 1},
-        "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "id": IDENTIFIER,
         "title": _TEXT,
         "description": _TEXT,
-        "launch_file": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+\.launch\.yaml$"},
+        "launch_file": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+\.launch\.yaml\Z"},
         "real_time_factor": {"type": "number", "exclusiveMinimum": 0, "maximum": 50},
         # How simulated time is paced (see sim_pkg.lockstep): lockstep with the student's graph
         # (the default: the same score at any load), or a fixed real_time_factor.
@@ -88,7 +96,7 @@ ASSIGNMENT_SCHEMA = {
         "wall_per_sim_s": {"type": "number", "minimum": 0.5, "maximum": 60},
         "pass_mark": {"type": "number", "minimum": 0, "maximum": 100},
         "startup_timeout_s": {"type": "number", "exclusiveMinimum": 0},
-        "mission_topic": {"type": "string", "pattern": "^/"},
+        "mission_topic": _ROS_NAME,
         # When the graph puts teleop_pkg's safety_mux between the student and the robot, the
         # mux's running count of interventions (std_msgs/UInt32) costs safety points.
         "safety_mux": {
@@ -96,7 +104,7 @@ ASSIGNMENT_SCHEMA = {
             "required": ["interventions_topic", "penalty_per_intervention"],
             "additionalProperties": False,
             "properties": {
-                "interventions_topic": {"type": "string", "pattern": "^/"},
+                "interventions_topic": _ROS_NAME,
                 "penalty_per_intervention": {"type": "number", "minimum": 0},
             },
         },
@@ -113,11 +121,11 @@ ASSIGNMENT_SCHEMA = {
                         "required": ["name"],
                         "additionalProperties": False,
                         "properties": {
-                            "name": {"type": "string", "pattern": "^/"},
+                            "name": _ROS_NAME,
                             # a platform node the student launches but may not replace
                             "provided_by": {
                                 "type": "string",
-                                "pattern": "^[a-z][a-z0-9_]*/[A-Za-z0-9_]+$",
+                                "pattern": r"^[a-z][a-z0-9_]*/[A-Za-z0-9_]+\Z",
                             },
                             "publishes": {"type": "array", "items": _TOPIC},
                             "subscribes": {"type": "array", "items": _TOPIC},
@@ -161,13 +169,12 @@ ASSIGNMENT_SCHEMA = {
                 "required": ["kind"],
                 "properties": {
                     "kind": {"type": "string"},
-                    "topic": {"type": "string", "pattern": "^/"},
-                    "type": {
-                        "type": "string",
-                        "pattern": "^[a-z][a-z0-9_]*/msg/[A-Z][A-Za-z0-9]*$",
-                    },
+                    "topic": _ROS_NAME,
+                    "type": _MSG_TYPE,
                     "weight": {"type": "number", "exclusiveMinimum": 0},
                 },
+                # the check's own settings (curriculum_pkg.checks): numbers, names, switches
+                "additionalProperties": {"type": ["string", "number", "boolean"]},
             },
         },
     },
@@ -270,9 +277,9 @@ class Assignment:
 
 def resolve_assignment_path(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
-    if path.is_file():
+    if is_file(path):
         return path
-    if path.is_dir():
+    if is_dir(path):
         return path / "assignment.yaml"
     return ASSIGNMENT_DIR / str(name_or_path) / "assignment.yaml"
 
@@ -280,6 +287,7 @@ def resolve_assignment_path(name_or_path: str | Path) -> Path:
 def load_assignment(name_or_path: str | Path) -> Assignment:
     path = resolve_assignment_path(name_or_path)
     data, locate = load_yaml(path, AssignmentError)
+    check_values(data, locate, AssignmentError)
     validate(data, ASSIGNMENT_SCHEMA, locate, AssignmentError)
     total = sum(data["rubric"].values())
     if total <= 0:
@@ -307,7 +315,7 @@ def load_assignment(name_or_path: str | Path) -> Assignment:
         if key not in data:
             return None
         target = (path.parent / data[key]).resolve()
-        if not target.is_dir():
+        if not is_dir(target):
             raise AssignmentError(
                 locate((key,)),
                 f"folder {data[key]} does not exist",

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
-from common_pkg.yamlio import Locator, load_yaml, validate
+from common_pkg.yamlio import Locator, check_values, is_dir, is_file, load_yaml, validate
 from curriculum_pkg.assignment import (
     ASSIGNMENT_SCHEMA,
     RUBRIC_KEYS,
@@ -41,11 +41,12 @@ RUBRIC_TOTALS = (100.0, 1.0)
 def check_assignment(name_or_path: str | Path) -> list[LocatedError]:
     """Every problem found in an assignment (its assignment.yaml, its folder or its id in the
     library); [] when none."""
-    if Path(name_or_path).suffix in (".yaml", ".yml") and not Path(name_or_path).is_file():
+    if Path(name_or_path).suffix in (".yaml", ".yml") and not is_file(Path(name_or_path)):
         return [AssignmentError(str(name_or_path), "no such file", "파일이 없습니다")]
     path = resolve_assignment_path(name_or_path)
     try:
         data, locate = load_yaml(path, AssignmentError)
+        check_values(data, locate, AssignmentError)
         validate(data, ASSIGNMENT_SCHEMA, locate, AssignmentError)
     except AssignmentError as err:  # nothing below can be trusted to find its keys
         return [err]
@@ -63,8 +64,36 @@ def check_assignment(name_or_path: str | Path) -> list[LocatedError]:
         except LocatedError as err:
             errors.append(err)
         else:
-            errors += _fair_visible_variants(assignment, locate)
+            errors += _check_settings(assignment, locate) or _fair_visible_variants(
+                assignment, locate
+            )
     return sorted(errors, key=_line_col)
+
+
+def _check_settings(assignment, locate: Locator) -> list[AssignmentError]:
+    """Each check accepts its own settings (curriculum_pkg.checks): a check refuses a bad one
+    when it is made, which the grader does at the start of every episode, too late to say where."""
+    from common_pkg.profile import load_profile
+    from curriculum_pkg.checks import REGISTRY
+
+    if not assignment.checks:
+        return []
+    profile, scenario = load_profile(), assignment.runs[0].scenario
+    errors = []
+    for i, spec in enumerate(assignment.checks):
+        try:
+            REGISTRY[spec["kind"]](spec, scenario, profile)
+        except (TypeError, ValueError) as exc:  # the checks say "english / 한국어", or English
+            en, _, ko = str(exc).partition(" / ")
+            kind = spec["kind"]
+            errors.append(
+                AssignmentError(
+                    locate(("checks", i)),
+                    en if en.startswith(kind) else f"{kind} check: {en}",
+                    ko or f"{kind} 점검의 설정이 올바르지 않습니다: {en}",
+                )
+            )
+    return errors
 
 
 def _fair_visible_variants(assignment, locate: Locator) -> list[AssignmentError]:
@@ -179,7 +208,7 @@ def _scenarios(data: dict, locate: Locator, folder: Path) -> Iterator[Assignment
         where = locate(("scenarios", i, "scenario"))
         ref = run["scenario"]
         path = resolve_scenario_path((folder / ref) if ref.endswith(".yaml") else ref)
-        if not path.is_file():
+        if not is_file(path):
             library = ", ".join(p.stem for p in list_scenarios())
             yield AssignmentError(
                 where,
@@ -252,7 +281,7 @@ def _package_folder(data: dict, key: str, locate: Locator, base: Path) -> list[A
         ]
     folder = base / data[key]
     where = locate((key,))
-    if not folder.is_dir():
+    if not is_dir(folder):
         return [
             AssignmentError(
                 where, f"folder {data[key]} does not exist", f"폴더 {data[key]}이(가) 없습니다"

@@ -7,8 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common_pkg.package_data import package_data_dir
-from common_pkg.worldspec import START_SCHEMA, WORLD_SCHEMA, WorldSpec, parse_world
-from common_pkg.yamlio import load_yaml, validate
+from common_pkg.worldspec import (
+    START_SCHEMA,
+    WORLD_SCHEMA,
+    WorldSpec,
+    check_display_image,
+    parse_world,
+)
+from common_pkg.yamlio import IDENTIFIER, check_values, is_dir, is_file, load_yaml, validate
 from curriculum_pkg.errors import LocatedError, ScenarioError
 from curriculum_pkg.variants import (
     RANDOMIZATION_SCHEMA,
@@ -27,6 +33,7 @@ SCHEMA_VERSION = 1
 DIFFICULTIES = {"beginner": "입문", "intermediate": "중급", "advanced": "고급"}
 # Task steps done at a station's stop point: get there, (inspect) look, (report) tell the MES.
 STATION_TASKS = ("navigate", "inspect", "report")
+MAX_TASKS = 100
 
 _TEXT = {
     "type": "object",
@@ -57,7 +64,7 @@ SCENARIO_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "schema_version": {"const": SCHEMA_VERSION},
-        "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "id": IDENTIFIER,
         "industry": {
             "enum": [
                 "plating",
@@ -78,6 +85,7 @@ SCENARIO_SCHEMA = {
         "tasks": {
             "type": "array",
             "minItems": 1,
+            "maxItems": MAX_TASKS,
             "items": {
                 "type": "object",
                 "required": ["type"],
@@ -253,7 +261,7 @@ def _parse_task(t: dict, i: int, world: WorldSpec, locate) -> Task:
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if path.suffix in (".yaml", ".yml") or is_file(path) or is_dir(path):
         return path
     return SCENARIO_DIR / f"{name_or_path}.yaml"
 
@@ -261,6 +269,7 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     path = resolve_scenario_path(name_or_path)
     data, locate = load_yaml(path, ScenarioError)
+    check_values(data, locate, ScenarioError)
     if isinstance(data, dict) and "difficulty" not in data:  # new in the format: say the values
         raise ScenarioError(
             locate(("difficulty",)),
@@ -322,12 +331,7 @@ def _inspect_items(items: dict, world: WorldSpec, base_dir: Path, locate) -> dic
         paths = []
         for j, option in enumerate(options):
             image = base_dir / option["image"]
-            if not image.is_file():
-                raise ScenarioError(
-                    locate((*where, j, "image")),
-                    f"image {image} not found",
-                    f"이미지 {image}을(를) 찾을 수 없습니다",
-                )
+            check_display_image(image, locate((*where, j, "image")), ScenarioError)
             paths.append((image, option["label"]))
         out[station_id] = tuple(paths)
     return out

@@ -290,7 +290,8 @@ def _marker_pool(rand: dict, world: WorldSpec, locate) -> tuple[int, ...]:
                 f"marker_ids: from {raw['from']} is after to {raw['to']}",
                 f"marker_ids: from {raw['from']}이(가) to {raw['to']}보다 큽니다",
             )
-        pool = tuple(range(raw["from"], raw["to"] + 1))
+        # int(): JSON Schema's "integer" takes 10.0 too, and range() does not
+        pool = tuple(range(int(raw["from"]), int(raw["to"]) + 1))
     else:
         pool = tuple(int(v) for v in raw)
         repeated = sorted(v for v, n in Counter(pool).items() if n > 1)
