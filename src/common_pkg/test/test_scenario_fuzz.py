@@ -29,6 +29,7 @@ from common_pkg.yamlio import MAX_YAML_NUMBER
 from curriculum_pkg.cli import main
 from curriculum_pkg.errors import ScenarioError
 from curriculum_pkg.scenario import SCENARIO_DIR, load_scenario
+from curriculum_pkg.yaml_fuzz import get_at, key_paths, mutate_once
 
 HANGUL = re.compile("[가-힣]")
 PROFILE = load_profile()
@@ -99,68 +100,22 @@ def _library() -> dict[str, dict]:
 LIBRARY = _library()
 
 
-def _paths(node, prefix=()) -> list[tuple]:
-    """Every key path in a document, the root's children first."""
-    out = []
-    items = node.items() if isinstance(node, dict) else enumerate(node)
-    for key, value in items:
-        out.append((*prefix, key))
-        if isinstance(value, (dict, list)):
-            out += _paths(value, (*prefix, key))
-    return out
-
-
-def _get(doc, path):
-    for key in path:
-        doc = doc[key]
-    return doc
-
-
 def _number_paths(doc, under=()) -> list[tuple]:
     return [
         p
-        for p in _paths(doc)
+        for p in key_paths(doc)
         if p[: len(under)] == under
-        and isinstance(_get(doc, p), (int, float))
-        and not isinstance(_get(doc, p), bool)
+        and isinstance(get_at(doc, p), (int, float))
+        and not isinstance(get_at(doc, p), bool)
     ]
-
-
-def _mutate_once(data, doc) -> None:
-    """One mutation of `doc`, in place."""
-    path = data.draw(st.sampled_from(_paths(doc)))
-    parent, key = _get(doc, path[:-1]), path[-1]
-    value = parent[key]
-    action = data.draw(
-        st.sampled_from(["replace", "replace", "generated", "delete", "add", "repeat", "retype"])
-    )
-    if action == "replace":
-        parent[key] = copy.deepcopy(data.draw(st.sampled_from(HOSTILE)))
-    elif action == "generated":
-        parent[key] = data.draw(
-            st.one_of(
-                st.floats(),
-                st.integers(),
-                st.text(max_size=12),
-                st.lists(st.floats(-10, 10), max_size=3),
-            )
-        )
-    elif action == "delete":
-        del parent[key]
-    elif action == "add" and isinstance(value, dict):
-        value[data.draw(st.sampled_from(EXTRA_KEYS))] = data.draw(st.sampled_from(HOSTILE))
-    elif action == "repeat" and isinstance(value, list) and value:
-        value.append(copy.deepcopy(value[data.draw(st.integers(0, len(value) - 1))]))
-    elif action == "retype":
-        parent[key] = data.draw(st.sampled_from([str(value), [value], {"value": value}]))
 
 
 def _mutated(data, under=()) -> dict:
     doc = copy.deepcopy(LIBRARY[data.draw(st.sampled_from(sorted(LIBRARY)), label="scenario")])
     for _ in range(data.draw(st.integers(1, 3), label="mutations")):
-        if not _paths(doc):
+        if not key_paths(doc):
             break
-        _mutate_once(data, doc)
+        mutate_once(data, doc, HOSTILE, EXTRA_KEYS)
     return doc
 
 
@@ -209,7 +164,7 @@ def _numbers_changed(data) -> dict:
                 st.floats(-120, 120),
             )
         )
-        _get(doc, path[:-1])[path[-1]] = value
+        get_at(doc, path[:-1])[path[-1]] = value
     return doc
 
 

@@ -29,6 +29,7 @@ from curriculum_pkg.assignment_check import check_assignment
 from curriculum_pkg.cli import main
 from curriculum_pkg.errors import AssignmentError
 from curriculum_pkg.variants import VariantCheck
+from curriculum_pkg.yaml_fuzz import key_paths, mutate_once
 
 HANGUL = re.compile("[가-힣]")
 FUZZ = {"deadline": None, "derandomize": True}
@@ -85,49 +86,13 @@ def quick_scenarios():
         yield
 
 
-def _paths(node, prefix=()) -> list[tuple]:
-    out = []
-    items = node.items() if isinstance(node, dict) else enumerate(node)
-    for key, value in items:
-        out.append((*prefix, key))
-        if isinstance(value, (dict, list)):
-            out += _paths(value, (*prefix, key))
-    return out
-
-
-def _get(doc, path):
-    for key in path:
-        doc = doc[key]
-    return doc
-
-
 def _mutated(data) -> tuple[str, dict]:
     name = data.draw(st.sampled_from(sorted(LIBRARY)), label="assignment")
     doc = copy.deepcopy(LIBRARY[name])
     for _ in range(data.draw(st.integers(1, 3), label="mutations")):
-        paths = _paths(doc)
-        if not paths:
+        if not key_paths(doc):
             break
-        path = data.draw(st.sampled_from(paths))
-        parent, key = _get(doc, path[:-1]), path[-1]
-        value = parent[key]
-        action = data.draw(
-            st.sampled_from(
-                ["replace", "replace", "generated", "delete", "add", "repeat", "retype"]
-            )
-        )
-        if action == "replace":
-            parent[key] = copy.deepcopy(data.draw(st.sampled_from(HOSTILE)))
-        elif action == "generated":
-            parent[key] = data.draw(st.one_of(st.floats(), st.integers(), st.text(max_size=12)))
-        elif action == "delete":
-            del parent[key]
-        elif action == "add" and isinstance(value, dict):
-            value[data.draw(st.sampled_from(EXTRA_KEYS))] = data.draw(st.sampled_from(HOSTILE))
-        elif action == "repeat" and isinstance(value, list) and value:
-            value.append(copy.deepcopy(value[data.draw(st.integers(0, len(value) - 1))]))
-        elif action == "retype":
-            parent[key] = data.draw(st.sampled_from([str(value), [value], {"value": value}]))
+        mutate_once(data, doc, HOSTILE, EXTRA_KEYS)
     return name, doc
 
 
