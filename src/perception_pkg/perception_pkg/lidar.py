@@ -343,17 +343,11 @@ def confirm_moving(
     confirmed = []
     for ob in current:
         for before in previous:
-            x = before.cluster.centroid_xy[0] + before.velocity_xy[0] * dt_s
-            y = before.cluster.centroid_xy[1] + before.velocity_xy[1] * dt_s
-            same_way = (
-                ob.velocity_xy[0] * before.velocity_xy[0]
-                + ob.velocity_xy[1] * before.velocity_xy[1]
-                > 0.0
-            )
+            (x, y), (vx, vy) = before.cluster.centroid_xy, before.velocity_xy
+            same_way = ob.velocity_xy[0] * vx + ob.velocity_xy[1] * vy > 0.0
             if (
                 same_way
-                and math.hypot(ob.cluster.centroid_xy[0] - x, ob.cluster.centroid_xy[1] - y)
-                <= gate_m
+                and math.dist(ob.cluster.centroid_xy, (x + vx * dt_s, y + vy * dt_s)) <= gate_m
             ):
                 confirmed.append(ob)
                 break

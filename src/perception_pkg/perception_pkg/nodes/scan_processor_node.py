@@ -216,14 +216,12 @@ class ScanProcessor(Node):
                     "/odom이 없어 이동 장애물 감지를 멈췄습니다. /odom이 발행되는지, 모든 노드의 "
                     "use_sim_time이 같은지 확인하세요"
                 )
-            self.last_found = (-math.inf, [])
             return {}, 0.0
         self.scans_without_odom = 0
         pose = sensor_pose(base, self.sensor_x_m)
         world = clusters_to_frame(clusters, pose)
         if self.history and self.history[-1][0] > now_s:  # time went back: a restarted sim
             self.history.clear()
-            self.last_found = (-math.inf, [])
         older = [item for item in self.history if now_s - item[0] >= self.window_s - 1e-6]
         found: list[MovingObstacle] = []
         if older:
@@ -237,8 +235,8 @@ class ScanProcessor(Node):
                 self.max_speed_mps * dt_s,
                 self.max_extent_m,
             )
-        # Confirmed against the previous scan's detections, if that scan was the one before
-        # (within a motion window: a scan lost in between does not break a track).
+        # Confirmed against the last scan's detections if it came within a motion window (a scan
+        # lost in between does not break a track; after time went back, dt <= 0 confirms none).
         before_s, before_found = self.last_found
         self.last_found = (now_s, found)
         found = (
